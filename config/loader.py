@@ -33,9 +33,7 @@ class ConfigError(ValueError):
         super().__init__("invalid platform configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def load_environments(
-    selected: str | None = None, config_dir: Path = CONFIG_DIR
-) -> tuple[EnvironmentConfig, ...]:
+def load_environments(selected: str | None = None, config_dir: Path = CONFIG_DIR) -> tuple[EnvironmentConfig, ...]:
     """All environments in promotion order, or only `selected` (an environment name, or "all").
 
     Every environment is validated even when one is selected: cross-environment rules (overlapping

@@ -13,7 +13,30 @@ from collections.abc import Sequence
 from config.model import SEVERITIES, EnvironmentConfig
 
 # CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_VALUES = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_VALUES = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 # Enterprise keeps a year of logs: audit evidence that PCI DSS 10.7 and HIPAA reviews ask for.
 MIN_LOG_RETENTION_DAYS = {"lean": 14, "enterprise": 365}
 MIN_BACKUP_RETENTION_DAYS = 7
@@ -187,25 +210,41 @@ def _service(env: EnvironmentConfig) -> list[str]:
     elif svc.memory_mib not in FARGATE_TASK_SIZES[svc.cpu]:
         allowed = FARGATE_TASK_SIZES[svc.cpu]
         problems.append(
-            _allowed("service.memory_mib", svc.memory_mib, f"with cpu {svc.cpu}: {allowed[0]} to {allowed[-1]} MiB, per Fargate's task sizes")
+            _allowed(
+                "service.memory_mib",
+                svc.memory_mib,
+                f"with cpu {svc.cpu}: {allowed[0]} to {allowed[-1]} MiB, per Fargate's task sizes",
+            )
         )
     if not 1024 <= svc.container_port <= 65535:
-        problems.append(_allowed("service.container_port", svc.container_port, "1024 to 65535 (the container runs as a non-root user)"))
+        problems.append(
+            _allowed(
+                "service.container_port", svc.container_port, "1024 to 65535 (the container runs as a non-root user)"
+            )
+        )
     if not 1 <= svc.min_count <= svc.desired_count <= svc.max_count:
         problems.append(
             f"fields 'service.min_count' = {svc.min_count}, 'service.desired_count' = {svc.desired_count}, "
             f"'service.max_count' = {svc.max_count} must satisfy 1 <= min <= desired <= max"
         )
     if env.is_enterprise and svc.on_demand_base < 1:
-        problems.append(_allowed("service.on_demand_base", svc.on_demand_base, "at least 1 on-demand task in enterprise environments"))
+        problems.append(
+            _allowed(
+                "service.on_demand_base", svc.on_demand_base, "at least 1 on-demand task in enterprise environments"
+            )
+        )
     if not env.is_enterprise and svc.on_demand_base != 0:
-        problems.append(_allowed("service.on_demand_base", svc.on_demand_base, "0 in lean environments (Fargate Spot only)"))
+        problems.append(
+            _allowed("service.on_demand_base", svc.on_demand_base, "0 in lean environments (Fargate Spot only)")
+        )
     if svc.on_demand_base > svc.max_count:
         problems.append(_allowed("service.on_demand_base", svc.on_demand_base, f"at most max_count ({svc.max_count})"))
     if not 1 <= svc.ecr_release_images_kept <= 1000:
         problems.append(_allowed("service.ecr_release_images_kept", svc.ecr_release_images_kept, "1 to 1000 images"))
     if env.is_enterprise and not svc.waf_enabled:
-        problems.append(_allowed("service.waf_enabled", svc.waf_enabled, "enterprise environments attach a WAF web ACL"))
+        problems.append(
+            _allowed("service.waf_enabled", svc.waf_enabled, "enterprise environments attach a WAF web ACL")
+        )
     if not svc.health_check_path.startswith("/"):
         problems.append(_allowed("service.health_check_path", svc.health_check_path, "a path starting with '/'"))
     return problems
@@ -240,16 +279,26 @@ def _domain(env: EnvironmentConfig) -> list[str]:
         return []
     problems = []
     if not _DOMAIN.match(domain.domain_name):
-        problems.append(_allowed("domain.domain_name", domain.domain_name, "a lower-case DNS name such as 'app.example.com'"))
+        problems.append(
+            _allowed("domain.domain_name", domain.domain_name, "a lower-case DNS name such as 'app.example.com'")
+        )
     if domain.certificate_arn is not None and not _CERTIFICATE_ARN.match(domain.certificate_arn):
         problems.append(_allowed("domain.certificate_arn", domain.certificate_arn, "an ACM certificate ARN"))
     if domain.hosted_zone_id is not None:
         if not _HOSTED_ZONE_ID.match(domain.hosted_zone_id):
-            problems.append(_allowed("domain.hosted_zone_id", domain.hosted_zone_id, "a Route 53 hosted zone id such as 'Z0123456789ABC'"))
+            problems.append(
+                _allowed(
+                    "domain.hosted_zone_id", domain.hosted_zone_id, "a Route 53 hosted zone id such as 'Z0123456789ABC'"
+                )
+            )
         zone = domain.hosted_zone_name
         if zone is None or not (domain.domain_name == zone or domain.domain_name.endswith("." + zone)):
             problems.append(
-                _allowed("domain.hosted_zone_name", zone, f"the hosted zone's name, a suffix of domain_name ({domain.domain_name!r})")
+                _allowed(
+                    "domain.hosted_zone_name",
+                    zone,
+                    f"the hosted zone's name, a suffix of domain_name ({domain.domain_name!r})",
+                )
             )
     elif domain.hosted_zone_name is not None:
         problems.append("field 'domain.hosted_zone_name' needs domain.hosted_zone_id beside it")
@@ -259,4 +308,3 @@ def _domain(env: EnvironmentConfig) -> list[str]:
             "(a certificate validated through DNS)"
         )
     return problems
-

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""CDK entry point: validate the configuration, build every environment, gate the synth on cdk-nag.
+
+`cdk synth -c env=qa` builds one environment; without it, every environment is built.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import aws_cdk as cdk
+
+from compliance.acknowledgements import AcknowledgementError
+from config import ConfigError, load_environments
+from stacks.platform import build_platform
+
+
+def main() -> int:
+    app = cdk.App()
+    selected = app.node.try_get_context("env")
+    try:
+        environments = load_environments(selected)
+        build_platform(app, environments)
+    except (ConfigError, AcknowledgementError) as error:
+        # A clear message and a non-zero exit, not a traceback through jsii.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error):
+            raise
+        print(
+            "error: the compliance gate refused this synth; each finding above names its rule and construct path. "
+            "Fix the resource, or acknowledge the finding with a reason in compliance/acknowledgements.toml.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Customer-managed KMS keys, one per purpose, with rotation and a policy CloudWatch Logs can use."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+class EncryptionKeys(Construct):
+    """`data` protects databases, secrets, images and buckets; `logs` protects log groups.
+
+    Keys are retained on stack deletion in every profile: deleting a key makes every snapshot,
+    backup and log it protected unreadable.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, environment_name: str) -> None:
+        super().__init__(scope, construct_id)
+        self.data = kms.Key(
+            self,
+            "DataKey",
+            alias=f"alias/{environment_name}/data",
+            description=f"{environment_name}: database storage, secrets, container images and buckets",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            pending_window=cdk.Duration.days(30),
+        )
+        self.logs = kms.Key(
+            self,
+            "LogsKey",
+            alias=f"alias/{environment_name}/logs",
+            description=f"{environment_name}: CloudWatch log groups",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            pending_window=cdk.Duration.days(30),
+        )
+        self._allow_cloudwatch_logs(self.logs)
+
+    @staticmethod
+    def _allow_cloudwatch_logs(key: kms.Key) -> None:
+        # CloudWatch Logs encrypts with the key only for log groups of this account and region,
+        # which the encryption-context condition enforces.
+        stack = cdk.Stack.of(key)
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )

@@ -1,0 +1,44 @@
+"""One environment: its stacks, split by lifetime (stateful keys and data apart from the rest)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from config.model import EnvironmentConfig
+from stacks.data_stack import DataStack
+from stacks.keys_stack import KeysStack
+from stacks.network_stack import NetworkStack
+
+
+class EnvironmentStage(cdk.Stage):
+    def __init__(self, scope: Construct, *, env_config: EnvironmentConfig) -> None:
+        super().__init__(scope, env_config.stage_id, env=deployment_environment(env_config))
+        self.env_config = env_config
+        self.keys = KeysStack(self, "Keys", env_config=env_config, description=f"{env_config.name}: KMS keys")
+        self.network = NetworkStack(
+            self,
+            "Network",
+            env_config=env_config,
+            logs_key=self.keys.keys.logs,
+            description=f"{env_config.name}: VPC, subnets, flow logs, endpoints",
+        )
+        self.data = DataStack(
+            self,
+            "Data",
+            env_config=env_config,
+            network=self.network.network,
+            data_key=self.keys.keys.data,
+            logs_key=self.keys.keys.logs,
+            description=f"{env_config.name}: PostgreSQL and its credentials",
+        )
+        for stack in (self.keys, self.network, self.data):
+            cdk.Tags.of(stack).add("environment", env_config.name)
+            cdk.Tags.of(stack).add("profile", env_config.profile.value)
+
+
+def deployment_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:
+    """Pinned to account and region when config names an account; environment-agnostic otherwise."""
+    if env_config.account is None:
+        return None
+    return cdk.Environment(account=env_config.account, region=env_config.region)
