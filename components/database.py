@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import aws_cdk as cdk
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_ec2 as ec2
@@ -13,6 +15,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from components.log_retention import retention
+from components.scanner_skips import skip_checkov
 from config.model import EnvironmentConfig
 
 POSTGRES_PORT = 5432
@@ -114,13 +117,18 @@ class Database(Construct):
         )
         for log_group in self.log_groups:
             self.instance.node.add_dependency(log_group)
-        cfn_instance = self.instance.node.default_child
-        assert isinstance(cfn_instance, rds.CfnDBInstance)
+        cfn_instance = typing.cast(rds.CfnDBInstance, self.instance.node.default_child)
         # A replacement would be a new, empty database: snapshot first, whatever the profile.
         cfn_instance.cfn_options.update_replace_policy = cdk.CfnDeletionPolicy.SNAPSHOT
-        secret = self.instance.secret
-        assert secret is not None
-        self.secret: secretsmanager.ISecret = secret
+        if not env.database.multi_az:
+            skip_checkov(
+                cfn_instance,
+                "CKV_AWS_157",
+                "lean profile: single-AZ database to halve its cost; acknowledged in compliance/acknowledgements.toml",
+            )
+        if self.instance.secret is None:
+            raise RuntimeError("RDS-managed master credentials should expose their secret; aws-cdk-lib changed")
+        self.secret: secretsmanager.ISecret = self.instance.secret
         self.data_key = data_key
         if env.is_enterprise:
             self._add_backup_plan(data_key)

@@ -59,11 +59,10 @@ def load_environments(selected: str | None = None, config_dir: Path = CONFIG_DIR
             continue
         raw["name"] = name
         build_problems: list[str] = []
-        environment = _build(EnvironmentConfig, raw, "", build_problems)
+        environment = typing.cast(EnvironmentConfig, _build(EnvironmentConfig, raw, "", build_problems))
         if build_problems:
             problems.extend(f"{where}: {p}" for p in build_problems)
             continue
-        assert isinstance(environment, EnvironmentConfig)
         problems.extend(f"{where}: {p}" for p in validate_environment(environment))
         environments.append(environment)
     if not problems:
@@ -124,7 +123,7 @@ def _build(cls: type, raw: Any, prefix: str, problems: list[str]) -> Any:
 
 
 def _convert(expected: Any, value: Any, field_path: str, problems: list[str]) -> Any:
-    if dataclasses.is_dataclass(expected):
+    if isinstance(expected, type) and dataclasses.is_dataclass(expected):
         return _build(expected, value, field_path + ".", problems)
     if expected is Profile:
         allowed = [p.value for p in Profile]

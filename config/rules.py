@@ -124,9 +124,12 @@ def _identity(env: EnvironmentConfig) -> list[str]:
         if not _GITHUB_NAME.match(value):
             problems.append(_allowed(field, value, "letters, digits, '.', '_' and '-'"))
     ids = (repo.owner_id, repo.repository_id)
-    for field, value in (("repository.owner_id", repo.owner_id), ("repository.repository_id", repo.repository_id)):
-        if value is not None and not _NUMERIC_ID.match(value):
-            problems.append(_allowed(field, value, "the numeric id GitHub assigns, as a string"))
+    for id_field, id_value in (
+        ("repository.owner_id", repo.owner_id),
+        ("repository.repository_id", repo.repository_id),
+    ):
+        if id_value is not None and not _NUMERIC_ID.match(id_value):
+            problems.append(_allowed(id_field, id_value, "the numeric id GitHub assigns, as a string"))
     if (ids[0] is None) != (ids[1] is None):
         problems.append(
             "fields 'repository.owner_id' and 'repository.repository_id' must be set together "
