@@ -1,0 +1,5 @@
+import sys
+
+from findings_processor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,196 @@
+"""Small pure helpers shared by the parsers: type coercion, text cleanup, severities, fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from findings_processor.model import Severity
+
+# Control characters other than tab/newline are stripped: they break XML, Markdown and terminals.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+_CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
+_CWE = re.compile(r"\bCWE-(\d{1,5})\b", re.IGNORECASE)
+_SNIPPET_LINE_NUMBER = re.compile(r"^\s*\d+\s?", re.MULTILINE)
+
+# Longest text we keep per field: generous for outputs (which cut further), bounded for hostile input.
+MAX_TEXT = 16_384
+
+
+def as_dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_dicts(value: Any) -> Iterator[Mapping[str, Any]]:
+    return (item for item in as_list(value) if isinstance(item, dict))
+
+
+def as_str(value: Any) -> str | None:
+    """A non-empty cleaned string, or None; numbers are accepted because scanners drift between the two."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    cleaned = clean_text(value)
+    return cleaned or None
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+        return int(value.strip())
+    return None
+
+
+def as_line(value: Any) -> int | None:
+    """A 1-based line number, or None when missing or nonsensical."""
+    line = as_int(value)
+    return line if line is not None and 0 < line < 100_000_000 else None
+
+
+def line_range(start: Any, end: Any) -> tuple[int | None, int | None]:
+    first = as_line(start)
+    last = as_line(end)
+    if first is None:
+        return None, None
+    if last is None or last < first:
+        last = first
+    return first, last
+
+
+def clean_text(text: str, limit: int = MAX_TEXT) -> str:
+    if len(text) > limit:
+        text = text[:limit]
+    return _CONTROL.sub("", text).strip()
+
+
+def one_line(text: str | None, limit: int = 512) -> str | None:
+    if not text:
+        return None
+    collapsed = _WHITESPACE.sub(" ", text).strip()
+    return collapsed[:limit] or None
+
+
+def first(*values: Any) -> str | None:
+    for value in values:
+        text = as_str(value)
+        if text:
+            return text
+    return None
+
+
+def find_cves(*texts: str | None) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for text in texts:
+        if text:
+            for match in _CVE.finditer(text):
+                found[match.group(0).upper()] = None
+    return tuple(found)
+
+
+def find_cwes(*values: Any) -> tuple[str, ...]:
+    """CWE ids from strings like 'CWE-79: ...', bare numbers, or lists of either."""
+    found: dict[str, None] = {}
+    stack = list(values)
+    while stack:
+        value = stack.pop(0)
+        if isinstance(value, list):
+            stack.extend(value[:50])
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int) and 0 < value < 100_000:
+            found[f"CWE-{value}"] = None
+        elif isinstance(value, str):
+            stripped = value.strip()
+            if stripped.isdigit() and len(stripped) < 6:
+                found[f"CWE-{int(stripped)}"] = None
+            for match in _CWE.finditer(value[:4096]):
+                found[f"CWE-{int(match.group(1))}"] = None
+    return tuple(found)
+
+
+_WORDS: dict[str, Severity] = {
+    "CRITICAL": Severity.CRITICAL,
+    "HIGH": Severity.HIGH,
+    "ERROR": Severity.HIGH,
+    "MEDIUM": Severity.MEDIUM,
+    "MODERATE": Severity.MEDIUM,
+    "WARNING": Severity.MEDIUM,
+    "LOW": Severity.LOW,
+    "INFO": Severity.LOW,
+    "NOTE": Severity.INFORMATIONAL,
+    "INFORMATIONAL": Severity.INFORMATIONAL,
+    "NEGLIGIBLE": Severity.INFORMATIONAL,
+    "UNKNOWN": Severity.INFORMATIONAL,
+    "UNDEFINED": Severity.INFORMATIONAL,
+    "NONE": Severity.INFORMATIONAL,
+}
+
+
+def severity_from_word(word: str | None, default: Severity | None = None) -> Severity | None:
+    if word:
+        found = _WORDS.get(word.strip().upper())
+        if found is not None:
+            return found
+    return default
+
+
+_SCORE_FLOORS = ((9.0, Severity.CRITICAL), (7.0, Severity.HIGH), (4.0, Severity.MEDIUM))
+
+
+def severity_from_score(score: Any) -> Severity | None:
+    """CVSS base score → label with the ranges trivy, grype and NVD share (0 → informational)."""
+    if isinstance(score, bool):
+        return None
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        return None
+    if not 0 <= value <= 10:  # also rejects NaN
+        return None
+    for floor, severity in _SCORE_FLOORS:
+        if value >= floor:
+            return severity
+    return Severity.INFORMATIONAL if value == 0 else Severity.LOW
+
+
+def fingerprint(scanner: str, *parts: object) -> str:
+    """A stable id for 'this issue in this place': never includes severity or run-specific data."""
+    digest = hashlib.sha256(scanner.encode())
+    for part in parts:
+        digest.update(b"\x1f")
+        digest.update(str(part if part is not None else "").encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def snippet_digest(snippet: str | None) -> str | None:
+    """Hash of code text with line-number prefixes and whitespace removed, so moved code keeps its id."""
+    if not snippet:
+        return None
+    without_numbers = _SNIPPET_LINE_NUMBER.sub("", snippet)
+    normalized = _WHITESPACE.sub("", without_numbers)
+    if not normalized:
+        return None
+    return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def mask(text: str | None, secrets: Iterable[str]) -> str | None:
+    """Replace every known secret value in text; used as a second line of defence for secret findings."""
+    if not text:
+        return text
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "[REDACTED]")
+    return text

@@ -1,0 +1,85 @@
+"""semgrep --json: {version, results[], errors[], paths, skipped_rules}."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from findings_processor.model import Category, Finding, ReportContext, Severity
+from findings_processor.normalize import (
+    as_dict,
+    as_dicts,
+    as_list,
+    as_str,
+    find_cves,
+    find_cwes,
+    fingerprint,
+    line_range,
+    one_line,
+    severity_from_word,
+    snippet_digest,
+)
+from findings_processor.parsers._common import build
+
+SCANNER = "semgrep"
+# Logged-out semgrep >= 1.100 replaces fingerprints and matched lines with this placeholder.
+_LOGIN_PLACEHOLDER = "requires login"
+
+
+def matches(doc: Any) -> bool:
+    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
+        return False
+    results = doc["results"]
+    if results:
+        return isinstance(results[0], dict) and "check_id" in results[0]
+    # An empty semgrep report is just {"errors": [], "results": []}; bandit's always has metrics.
+    return "errors" in doc and "metrics" not in doc and "generated_at" not in doc
+
+
+def parse(doc: Mapping[str, Any], ctx: ReportContext) -> Iterator[Finding]:
+    for error in as_dicts(doc.get("errors")):
+        spans = [as_dict(span) for span in as_list(error.get("spans"))]
+        what = as_str(error.get("path")) or (as_str(spans[0].get("file")) if spans else None) or "(scan)"
+        reason = one_line(as_str(error.get("type")) or as_str(error.get("message")), 200) or "error"
+        if isinstance(error.get("type"), list):
+            reason = one_line(" ".join(str(part) for part in error["type"] if isinstance(part, str)), 200) or reason
+        ctx.gap(SCANNER, what, reason)
+    for result in as_dicts(doc.get("results")):
+        yield _finding(result, ctx)
+
+
+def _usable(value: str | None) -> str | None:
+    return value if value and value != _LOGIN_PLACEHOLDER else None
+
+
+def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
+    check_id = as_str(result.get("check_id")) or "unknown-rule"
+    extra = as_dict(result.get("extra"))
+    metadata = as_dict(extra.get("metadata"))
+    file = as_str(result.get("path"))
+    start, end = line_range(as_dict(result.get("start")).get("line"), as_dict(result.get("end")).get("line"))
+    original = as_str(extra.get("severity")) or "WARNING"
+    message = as_str(extra.get("message"))
+    references = [text for text in (as_str(r) for r in as_list(metadata.get("references"))) if text]
+    # semgrep's fingerprint (or the matched text) survives code moving; the line number is the last resort.
+    anchor = _usable(as_str(extra.get("fingerprint"))) or snippet_digest(_usable(as_str(extra.get("lines")))) or start
+    short_name = check_id.rsplit(".", 1)[-1]
+    return build(
+        scanner=SCANNER,
+        rule_id=check_id,
+        title=f"{short_name}: {one_line(message, 200) or check_id}",
+        description=message,
+        severity=severity_from_word(original, Severity.MEDIUM) or Severity.MEDIUM,
+        severity_original=original,
+        category=Category.CODE,
+        fingerprint=fingerprint(SCANNER, check_id, file, anchor),
+        source_report=ctx.source_report,
+        confidence=as_str(metadata.get("confidence")),
+        file=file,
+        start_line=start,
+        end_line=end,
+        cves=find_cves(*(as_str(c) for c in as_list(metadata.get("cve")))),
+        cwes=find_cwes(metadata.get("cwe")),
+        reference_url=as_str(metadata.get("shortlink")) or (references[0] if references else None),
+        suppressed=extra.get("is_ignored") is True,
+    )

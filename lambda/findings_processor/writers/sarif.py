@@ -1,0 +1,127 @@
+"""Findings → SARIF 2.1.0, one run per scanner, with stable partialFingerprints for code scanning."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import IO, Any
+from urllib.parse import quote
+
+from findings_processor import __version__
+from findings_processor.model import Finding, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "platformFindingFingerprint/v1"
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFORMATIONAL: "note",
+}
+# GitHub code scanning ranks results by this numeric string (CVSS-like scale).
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "2.0",
+    Severity.INFORMATIONAL: "0.0",
+}
+MESSAGE_LIMIT = 4096
+
+
+def write(findings: Sequence[Finding], stream: IO[str]) -> None:
+    by_scanner: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_scanner.setdefault(finding.scanner, []).append(finding)
+    stream.write(f'{{"$schema":"{SARIF_SCHEMA}","version":"2.1.0","runs":[')
+    for run_number, (scanner, group) in enumerate(sorted(by_scanner.items())):
+        if run_number:
+            stream.write(",")
+        _write_run(scanner, group, stream)
+    stream.write("]}\n")
+
+
+def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
+    rule_index: dict[str, int] = {}
+    rules: list[dict[str, Any]] = []
+    for finding in findings:
+        if finding.rule_id not in rule_index:
+            rule_index[finding.rule_id] = len(rules)
+            rules.append(_rule(finding))
+        else:
+            # A rule is as severe as its worst result (vulnerability ids are rated per package).
+            properties = rules[rule_index[finding.rule_id]]["properties"]
+            if float(_SECURITY_SEVERITY[finding.severity]) > float(properties["security-severity"]):
+                properties["security-severity"] = _SECURITY_SEVERITY[finding.severity]
+    driver = {
+        "name": scanner,
+        "informationUri": "https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html",
+        "semanticVersion": __version__,
+        "rules": rules,
+    }
+    stream.write('{"tool":{"driver":')
+    stream.write(json.dumps(driver, ensure_ascii=False, separators=(",", ":")))
+    stream.write('},"columnKind":"unicodeCodePoints","results":[')
+    for number, finding in enumerate(findings):
+        if number:
+            stream.write(",")
+        result = _result(finding, rule_index[finding.rule_id])
+        stream.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+    stream.write("]}")
+
+
+def _rule(finding: Finding) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "id": finding.rule_id,
+        "shortDescription": {"text": finding.title[:1024]},
+        "properties": {
+            "security-severity": _SECURITY_SEVERITY[finding.severity],
+            "tags": ["security", finding.category.value, *finding.cwes],
+        },
+    }
+    if finding.reference_url and finding.reference_url.startswith(("https://", "http://")):
+        rule["helpUri"] = finding.reference_url
+    return rule
+
+
+def _uri(path: str) -> str:
+    return quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    text = finding.title if finding.description == finding.title else f"{finding.title}\n\n{finding.description}"
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": _LEVEL[finding.severity],
+        "message": {"text": text[:MESSAGE_LIMIT]},
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": {
+            "severity": finding.severity.name,
+            "originalSeverity": finding.severity_original,
+            "category": finding.category.value,
+        },
+    }
+    if finding.file:
+        physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.file)}}
+        if finding.start_line:
+            physical["region"] = {"startLine": finding.start_line, "endLine": finding.end_line or finding.start_line}
+        result["locations"] = [{"physicalLocation": physical}]
+    else:
+        result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": finding.location, "kind": "module"}]}]
+    properties = result["properties"]
+    for key, value in (
+        ("package", finding.package),
+        ("installedVersion", finding.version),
+        ("fixedVersion", finding.fixed_version),
+        ("image", finding.image),
+        ("resource", finding.resource),
+    ):
+        if value:
+            properties[key] = value
+    if finding.cves:
+        properties["cves"] = list(finding.cves)
+    if finding.suppressed:
+        result["suppressions"] = [{"kind": "external", "status": "accepted"}]
+    return result
