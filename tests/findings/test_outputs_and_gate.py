@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from findings_processor.cli import main
-from findings_processor.gate import GateConfigError, Policy, evaluate, load_policy, parse_exceptions
+from findings_processor.gate import (
+    GateConfigError,
+    Policy,
+    evaluate,
+    load_exceptions,
+    load_policy,
+    parse_exceptions,
+)
 from findings_processor.model import Category, Finding, Severity
 from findings_processor.normalize import fingerprint
 from findings_processor.writers import asff
@@ -79,9 +86,10 @@ def test_asff_respects_required_fields_and_limits(corpus_run: tuple[int, Path]) 
         assert required <= record.keys()
         assert record["SchemaVersion"] == "2018-10-08"
         assert record["ProductArn"].endswith(":product/000000000000/default")
-        assert len(record["Id"]) <= 512 and len(record["GeneratorId"]) <= 512
-        assert 1 <= len(record["Title"]) <= 256 and record["Title"].strip()
-        assert 1 <= len(record["Description"]) <= 1024 and record["Description"].strip()
+        assert len(record["Id"]) <= 512
+        assert len(record["GeneratorId"]) <= 512
+        assert 1 <= len(record["Title"].strip()) <= len(record["Title"]) <= 256
+        assert 1 <= len(record["Description"].strip()) <= len(record["Description"]) <= 1024
         assert record["FindingProviderFields"]["Severity"]["Label"] in Severity.__members__
         assert len(record["Severity"]["Original"]) <= 64
         assert len(record["ProductFields"]) <= 50
@@ -186,8 +194,6 @@ def test_policy_comes_from_the_platform_config() -> None:
 
 
 def test_shipped_exceptions_file_is_valid_and_empty() -> None:
-    from findings_processor.gate import load_exceptions
-
     assert load_exceptions(REPO_ROOT / "config" / "gate-exceptions.toml") == []
 
 
