@@ -72,7 +72,7 @@ class RecordingClient:
         self.fail_once: dict[str, str] = {}  # Id -> ErrorCode, failed the first time it is sent
         self.fail_always: dict[str, str] = {}
 
-    def batch_import_findings(self, *, Findings: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+    def batch_import_findings(self, *, Findings: list[dict[str, Any]]) -> dict[str, Any]:
         self.calls += 1
         assert len(Findings) <= 100, "BatchImportFindings takes at most 100 findings"
         assert len(json.dumps({"Findings": Findings}).encode()) < MAX_REQUEST_BYTES
