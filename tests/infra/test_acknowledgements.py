@@ -1,0 +1,115 @@
+"""The acknowledgement list: printed per environment; lean trade-offs never reach enterprise."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from compliance.acknowledgements import AcknowledgementError, load_acknowledgements
+from config import load_environments
+
+
+def test_acknowledgements_per_environment_carry_no_lean_trade_off_into_enterprise(synthesized) -> None:
+    by_environment: dict[str, list] = defaultdict(list)
+    for ack in synthesized.platform.acknowledgements:
+        by_environment[ack.environment].append(ack)
+    for environment, acks in by_environment.items():
+        print(f"\n{environment}: {len(acks)} acknowledged findings")
+        for ack in acks:
+            marker = " [lean trade-off]" if ack.lean_trade_off else ""
+            print(f"  {ack.construct_path}  {ack.finding}{marker}")
+    enterprise = [e.name for e in load_environments() if e.is_enterprise]
+    lean = [e.name for e in load_environments() if not e.is_enterprise]
+    assert enterprise
+    assert lean
+    for name in enterprise:
+        assert by_environment[name], name
+        assert not [a for a in by_environment[name] if a.lean_trade_off], name
+    for name in lean:
+        assert [a for a in by_environment[name] if a.lean_trade_off], name
+
+
+def test_every_acknowledgement_names_one_finding_id_per_entry_with_its_pack() -> None:
+    for ack in load_acknowledgements():
+        for finding in ack.findings:
+            pack, _, rule = finding.partition("::")
+            assert rule.startswith(f"{pack}-"), finding
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "acknowledgements.toml"
+    path.write_text(body)
+    return path
+
+
+def test_lean_trade_off_naming_enterprise_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+path = "Data/Database/Instance/Resource"
+findings = ["AwsSolutions::AwsSolutions-RDS3"]
+profiles = ["lean", "enterprise"]
+lean_trade_off = true
+reason = "single AZ keeps the lean bill down for sure"
+""",
+    )
+    with pytest.raises(AcknowledgementError, match="lean trade-off applies to the lean profile only"):
+        load_acknowledgements(path)
+
+
+def test_blanket_rule_without_pack_prefix_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+path = "Data/*"
+findings = ["AwsSolutions-IAM5"]
+profiles = ["lean"]
+lean_trade_off = false
+reason = "this would hide every wildcard in the stack"
+""",
+    )
+    with pytest.raises(AcknowledgementError, match="must read '<pack>::<pack>-<rule>"):
+        load_acknowledgements(path)
+
+
+def test_reason_must_explain(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+path = "Data/Database/Instance/Resource"
+findings = ["AwsSolutions::AwsSolutions-RDS11"]
+profiles = ["lean"]
+lean_trade_off = false
+reason = "fine"
+""",
+    )
+    with pytest.raises(AcknowledgementError, match="'reason' must explain"):
+        load_acknowledgements(path)
+
+
+def test_stale_acknowledgement_is_refused(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from compliance.acknowledgements import apply_acknowledgements
+
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+path = "Data/NoSuchConstruct/Resource"
+findings = ["AwsSolutions::AwsSolutions-RDS11"]
+profiles = ["lean"]
+lean_trade_off = false
+reason = "points at a construct that no longer exists"
+""",
+    )
+    dev = load_environments("dev")[0]
+    stage = cdk.Stage(cdk.App(), "Dev")
+    cdk.Stack(stage, "Data")
+    with pytest.raises(AcknowledgementError, match="matches no construct in environment 'dev'"):
+        apply_acknowledgements(stage, dev, load_acknowledgements(path))

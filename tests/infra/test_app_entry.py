@@ -1,0 +1,39 @@
+"""The app's entry point: a bad environment name or config stops synth with one readable message."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+
+def run_app(context: dict[str, str], outdir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_unknown_environment_exits_non_zero_listing_valid_environments(tmp_path: Path) -> None:
+    result = run_app({"env": "nope"}, tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "unknown environment 'nope'" in result.stderr
+    assert "dev, qa, staging, uat, prod" in result.stderr
+    assert "end-of-life" not in result.stderr + result.stdout
+
+
+def test_overlapping_cidr_exits_non_zero_naming_the_field(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO_ROOT / "config", config_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    qa = config_dir / "qa.toml"
+    qa.write_text(qa.read_text().replace('"10.20.0.0/16"', '"10.10.0.0/20"'))
+    result = run_app({"config_dir": str(config_dir)}, tmp_path / "out")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "field 'network.vpc_cidr' = '10.10.0.0/20' overlaps environment 'dev'" in result.stderr
