@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ def new_app(outdir: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynthesizedApp]:
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     from config import load_environments
     from stacks.platform import build_platform
 
@@ -67,6 +66,6 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
             key = (stage.stage_name, stack.hierarchical_id.split("/")[-1])
             templates[key] = json.loads(Path(stack.template_full_path).read_text())
             termination_protection[key] = bool(stack.termination_protection)
-    yield SynthesizedApp(
+    return SynthesizedApp(
         outdir=outdir, templates=templates, termination_protection=termination_protection, platform=platform
     )
