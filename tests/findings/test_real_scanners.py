@@ -30,16 +30,20 @@ def real_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=120,
     )
     subprocess.run(
-        [str(SCANNERS / "semgrep"), "scan", "--metrics=off", "--config", "semgrep-rules/", "--json"]
-        + ["--output", str(out / "semgrep.json"), "--quiet", "--disable-version-check", *TARGETS],
+        [
+            *(str(SCANNERS / "semgrep"), "scan", "--metrics=off", "--config", "semgrep-rules/", "--json"),
+            *("--output", str(out / "semgrep.json"), "--quiet", "--disable-version-check", *TARGETS),
+        ],
         cwd=REPO_ROOT,
         check=False,
         timeout=180,
     )
     # The vulnerability service is unreachable from here: pip-audit reports every dependency as not audited.
     audit = subprocess.run(
-        [str(SCANNERS / "pip-audit"), "-r", "requirements.txt", "-f", "json", "--progress-spinner", "off"]
-        + ["--timeout", "5", "--no-deps", "--disable-pip"],
+        [
+            *(str(SCANNERS / "pip-audit"), "-r", "requirements.txt", "-f", "json", "--progress-spinner", "off"),
+            *("--timeout", "5", "--no-deps", "--disable-pip"),
+        ],
         cwd=REPO_ROOT,
         check=False,
         timeout=120,
@@ -90,8 +94,10 @@ def test_pip_audit_that_could_not_audit_is_a_coverage_gap(real_reports: Path, tm
 def test_all_real_reports_together(real_reports: Path, tmp_path: Path, sarif_validator: object) -> None:
     sarif = tmp_path / "out.sarif"
     status = main(
-        ["process", str(real_reports), "--env", "qa", "--config-dir", str(REPO_ROOT / "config")]
-        + ["--sarif", str(sarif), "--summary", str(tmp_path / "s.md"), "--strict", "-q"]
+        [
+            *("process", str(real_reports), "--env", "qa", "--config-dir", str(REPO_ROOT / "config")),
+            *("--sarif", str(sarif), "--summary", str(tmp_path / "s.md"), "--strict", "-q"),
+        ]
     )
     assert status in (0, 1)  # never an input error: all three reports are readable
     assert not list(sarif_validator.iter_errors(json.loads(sarif.read_text())))  # type: ignore[attr-defined]
