@@ -1,0 +1,71 @@
+"""Benchmark: wall time of `cdk synth` for the whole app against a floor (an app with one empty stack).
+
+Both run through the same pinned CDK CLI, Node.js and Python in the same process of measurement,
+alternating, several times each; the medians and their ratio are printed. Target: whole app <= 3x floor.
+Run it through `make bench-synth`, which puts the pinned Node.js first on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+FLOOR_APP = """
+import aws_cdk as cdk
+
+app = cdk.App()
+stack = cdk.Stack(app, "Empty")
+cdk.Validations.of(stack).acknowledge(
+    cdk.Acknowledgment(id="CloudFormation-Validate::F0001", reason="the floor is an empty stack by definition")
+)
+app.synth()
+"""
+TARGET_RATIO = 3.0
+
+
+def synth_seconds(app_dir: Path, outdir: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [str(CDK), "synth", "--quiet", "--no-notices", "--no-version-reporting", "--ci", "--output", str(outdir)],
+        cwd=app_dir,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="runs of each app (default: 5)")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as scratch:
+        floor_dir = Path(scratch) / "floor"
+        floor_dir.mkdir()
+        (floor_dir / "app.py").write_text(FLOOR_APP)
+        (floor_dir / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py"}))
+        whole, floor = [], []
+        for run in range(args.runs):
+            floor.append(synth_seconds(floor_dir, Path(scratch) / f"floor-out-{run}"))
+            whole.append(synth_seconds(REPO_ROOT, Path(scratch) / f"whole-out-{run}"))
+            print(f"run {run + 1}/{args.runs}: whole app {whole[-1]:.2f} s, floor {floor[-1]:.2f} s", flush=True)
+    whole_median, floor_median = statistics.median(whole), statistics.median(floor)
+    ratio = whole_median / floor_median
+    print(f"whole app median: {whole_median:.2f} s over {args.runs} runs")
+    print(f"floor (one empty stack) median: {floor_median:.2f} s over {args.runs} runs")
+    verdict = "meets" if ratio <= TARGET_RATIO else "misses"
+    print(f"ratio: {ratio:.2f}x ({verdict} the target of <= {TARGET_RATIO:.0f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
