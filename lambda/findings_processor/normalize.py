@@ -34,6 +34,9 @@ def as_dicts(value: Any) -> Iterator[Mapping[str, Any]]:
 
 def as_str(value: Any) -> str | None:
     """A non-empty cleaned string, or None; numbers are accepted because scanners drift between the two."""
+    if type(value) is str and len(value) <= 256 and value.isprintable():
+        # Fast path for the common short, clean value (ids, names, versions): no regex needed.
+        return value.strip() or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -168,11 +171,8 @@ def severity_from_score(score: Any) -> Severity | None:
 
 def fingerprint(scanner: str, *parts: object) -> str:
     """A stable id for 'this issue in this place': never includes severity or run-specific data."""
-    digest = hashlib.sha256(scanner.encode())
-    for part in parts:
-        digest.update(b"\x1f")
-        digest.update(str(part if part is not None else "").encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    joined = "\x1f".join([scanner, *("" if part is None else str(part) for part in parts)])
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def snippet_digest(snippet: str | None) -> str | None:

@@ -41,4 +41,5 @@ def write_outputs(result: ScanResult, gate: GateResult, target: Target, outputs:
 
 def _open(path: Path):  # type: ignore[no-untyped-def]
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("w", encoding="utf-8", newline="\n")
+    # Lone surrogates (legal in JSON escapes, not in UTF-8) are replaced rather than crash a write.
+    return path.open("w", encoding="utf-8", errors="replace", newline="\n")

@@ -1,0 +1,290 @@
+"""Benchmark: the findings processor on large realistic reports against `json.load` of the same file.
+
+Generates a trivy report (100,000 vulnerabilities), a checkov report (50,000 failed checks) and a
+semgrep report (20,000 results) in a temporary folder. For each, in fresh subprocesses, several runs
+each: the floor (`json.load` of the file) and the processor (read, parse, normalize, write ASFF and
+SARIF, plan BatchImportFindings calls). Prints the medians of wall time and peak RSS, their ratios,
+and the calls the import would make (must be ceil(findings / 100)). Then the handler module's import
+time from `python -X importtime`. Targets: time <= 3x floor, peak memory <= 1.5x floor's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TIME_TARGET = 3.0
+MEMORY_TARGET = 1.5
+IMPORT_TARGET_MS = 100.0
+
+_FLOOR = """
+import json, resource, sys, time
+start = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8") as handle:
+    doc = json.load(handle)
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+_PROCESSOR = """
+import json, resource, sys, time
+from pathlib import Path
+start = time.perf_counter()
+from findings_processor.pipeline import parse_report
+from findings_processor.securityhub import plan_batches
+from findings_processor.writers import asff, sarif
+
+path, out = Path(sys.argv[1]), Path(sys.argv[2])
+scanner, findings, ctx = parse_report(str(path), path.read_bytes)
+target = asff.Target("123456789012", "eu-central-1", "bench/main")
+now = "2030-01-01T00:00:00.000Z"
+
+def asff_written(stream):
+    # Each record is serialized once: written to the ASFF file and measured for batching.
+    stream.write("[")
+    for number, finding in enumerate(findings):
+        record = asff.to_asff(finding, target, created_at=now, updated_at=now)
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        stream.write(("," if number else "") + text + "\\n")
+        yield record["Id"], record, len(text.encode("utf-8"))
+    stream.write("]")
+
+with open(out / "findings.asff.json", "w", encoding="utf-8") as stream:
+    calls = sum(1 for _ in plan_batches(asff_written(stream)))
+with open(out / "findings.sarif", "w", encoding="utf-8") as stream:
+    sarif.write(findings, stream)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "peak_kib": peak, "findings": len(findings), "calls": calls}))
+"""
+
+_WORDS = ("buffer", "overflow", "allows", "remote", "attackers", "to", "execute", "arbitrary", "code", "via", "input")
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words))
+
+
+def trivy_report(count: int, rng: random.Random) -> dict[str, Any]:
+    results = []
+    per_target = 2_000
+    for target_number in range(math.ceil(count / per_target)):
+        vulns = []
+        for n in range(min(per_target, count - target_number * per_target)):
+            cve = f"CVE-20{rng.randint(10, 25)}-{rng.randint(1000, 99999)}"
+            package = f"package-{target_number}-{n % 400}"
+            score = round(rng.uniform(0.1, 10.0), 1)
+            vulns.append(
+                {
+                    "VulnerabilityID": cve,
+                    "PkgID": f"{package}@1.{n}.0",
+                    "PkgName": package,
+                    "PkgIdentifier": {"PURL": f"pkg:pypi/{package}@1.{n}.0", "UID": f"{rng.getrandbits(64):016x}"},
+                    "InstalledVersion": f"1.{n}.0",
+                    "FixedVersion": f"1.{n}.1",
+                    "Status": "fixed",
+                    "Layer": {
+                        "Digest": f"sha256:{rng.getrandbits(256):064x}",
+                        "DiffID": f"sha256:{rng.getrandbits(256):064x}",
+                    },
+                    "SeveritySource": "nvd",
+                    "PrimaryURL": f"https://avd.aquasec.com/nvd/{cve.lower()}",
+                    "DataSource": {
+                        "ID": "ghsa",
+                        "Name": "GitHub Security Advisory pip",
+                        "URL": "https://github.com/advisories",
+                    },
+                    "Title": _text(rng, 10),
+                    "Description": _text(rng, 70),
+                    "Severity": rng.choice(["LOW", "MEDIUM", "HIGH", "CRITICAL", "UNKNOWN"]),
+                    "CweIDs": [f"CWE-{rng.randint(20, 1000)}"],
+                    "VendorSeverity": {"ghsa": rng.randint(1, 4), "nvd": rng.randint(1, 4)},
+                    "CVSS": {"nvd": {"V3Vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "V3Score": score}},
+                    "References": [f"https://example.com/advisories/{cve}/{k}" for k in range(6)],
+                    "PublishedDate": "2023-03-01T00:15:00Z",
+                    "LastModifiedDate": "2024-11-21T07:38:00Z",
+                }
+            )
+        results.append(
+            {
+                "Target": f"app/requirements-{target_number}.txt",
+                "Class": "lang-pkgs",
+                "Type": "pip",
+                "Vulnerabilities": vulns,
+            }
+        )
+    return {"SchemaVersion": 2, "ArtifactName": ".", "ArtifactType": "filesystem", "Results": results}
+
+
+def checkov_report(count: int, rng: random.Random) -> dict[str, Any]:
+    failed = []
+    for n in range(count):
+        start = rng.randint(1, 5000)
+        failed.append(
+            {
+                "check_id": f"CKV_AWS_{rng.randint(1, 400)}",
+                "bc_check_id": f"BC_AWS_GENERAL_{rng.randint(1, 200)}",
+                "check_name": _text(rng, 9),
+                "check_result": {"result": "FAILED", "evaluated_keys": ["Properties/Encrypted"]},
+                "code_block": [[start + k, f"      Property{k}: value{k}\n"] for k in range(6)],
+                "file_path": f"/cdk.out/Stack{n % 50}.template.json",
+                "file_abs_path": f"/build/cdk.out/Stack{n % 50}.template.json",
+                "repo_file_path": f"/cdk.out/Stack{n % 50}.template.json",
+                "file_line_range": [start, start + 5],
+                "resource": f"AWS::S3::Bucket.Resource{n}",
+                "evaluations": None,
+                "check_class": "checkov.cloudformation.checks.resource.aws.S3Encryption",
+                "fixed_definition": None,
+                "entity_tags": None,
+                "caller_file_path": None,
+                "caller_file_line_range": None,
+                "resource_address": None,
+                "severity": None,
+                "bc_category": None,
+                "benchmarks": None,
+                "description": None,
+                "short_description": None,
+                "vulnerability_details": None,
+                "connected_node": None,
+                "guideline": f"https://docs.prismacloud.io/en/policy-reference/aws-policies/{n % 300}",
+                "details": [],
+                "check_len": None,
+                "definition_context_file_path": f"/cdk.out/Stack{n % 50}.template.json",
+            }
+        )
+    return {
+        "check_type": "cloudformation",
+        "results": {"passed_checks": [], "failed_checks": failed, "skipped_checks": [], "parsing_errors": []},
+        "summary": {"passed": 0, "failed": count, "skipped": 0, "parsing_errors": 0, "resource_count": count},
+    }
+
+
+def semgrep_report(count: int, rng: random.Random) -> dict[str, Any]:
+    results = []
+    for n in range(count):
+        line = rng.randint(1, 3000)
+        results.append(
+            {
+                "check_id": f"python.lang.security.audit.rule-{n % 60}",
+                "path": f"src/package_{n % 200}/module_{n % 37}.py",
+                "start": {"line": line, "col": 5, "offset": line * 40},
+                "end": {"line": line + 1, "col": 30, "offset": line * 40 + 70},
+                "extra": {
+                    "message": _text(rng, 30),
+                    "metadata": {
+                        "cwe": ["CWE-78: Improper Neutralization of Special Elements used in an OS Command"],
+                        "owasp": ["A03:2021 - Injection"],
+                        "references": ["https://docs.python.org/3/library/subprocess.html"],
+                        "category": "security",
+                        "confidence": "MEDIUM",
+                        "likelihood": "LOW",
+                        "impact": "HIGH",
+                        "source": f"https://semgrep.dev/r/rule-{n % 60}",
+                        "shortlink": f"https://sg.run/{n % 60}",
+                    },
+                    "severity": rng.choice(["INFO", "WARNING", "ERROR"]),
+                    "fingerprint": f"{rng.getrandbits(256):064x}_{n % 3}",
+                    "lines": f"    subprocess.run(command_{n}, shell=True)",
+                    "is_ignored": False,
+                    "validation_state": "NO_VALIDATOR",
+                    "engine_kind": "OSS",
+                },
+            }
+        )
+    return {"version": "1.185.0", "results": results, "errors": [], "paths": {"scanned": []}, "skipped_rules": []}
+
+
+def _measure(code: str, *args: str) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "lambda"))
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _import_ms(module: str) -> float:
+    """Cumulative import time of `module` in a fresh interpreter, in milliseconds."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "lambda"))
+    runs = []
+    for _ in range(5):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        for line in done.stderr.splitlines():
+            parts = [part.strip() for part in line.split("|")]
+            if len(parts) == 3 and parts[2] == module:
+                runs.append(int(parts[1]) / 1000)
+    return statistics.median(runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median reported)")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full report sizes")
+    args = parser.parse_args()
+    rng = random.Random(20300101)  # noqa: S311 - test data, fixed seed: the same reports every time
+    reports = {
+        "trivy": (trivy_report, 100_000),
+        "checkov": (checkov_report, 50_000),
+        "semgrep": (semgrep_report, 20_000),
+    }
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="bench-findings-") as workdir:
+        folder = Path(workdir)
+        print(
+            f"{'report':8} {'size':>8} {'findings':>9} {'load s':>7} {'proc s':>7} {'ratio':>6} "
+            f"{'load MiB':>9} {'proc MiB':>9} {'ratio':>6} {'calls':>6} {'expected':>8}"
+        )
+        for name, (build, full_count) in reports.items():
+            count = max(1, int(full_count * args.scale))
+            path = folder / f"{name}.json"
+            with path.open("w", encoding="utf-8") as handle:
+                json.dump(build(count, rng), handle)
+            out = folder / f"{name}-out"
+            out.mkdir()
+            floors = [_measure(_FLOOR, str(path)) for _ in range(args.runs)]
+            runs = [_measure(_PROCESSOR, str(path), str(out)) for _ in range(args.runs)]
+            load_s = statistics.median(r["seconds"] for r in floors)
+            proc_s = statistics.median(r["seconds"] for r in runs)
+            load_mib = statistics.median(r["peak_kib"] for r in floors) / 1024
+            proc_mib = statistics.median(r["peak_kib"] for r in runs) / 1024
+            findings, calls = runs[0]["findings"], runs[0]["calls"]
+            expected = math.ceil(findings / 100)
+            print(
+                f"{name:8} {path.stat().st_size / 2**20:6.0f}MB {findings:9d} {load_s:7.2f} {proc_s:7.2f} "
+                f"{proc_s / load_s:5.2f}x {load_mib:9.0f} {proc_mib:9.0f} {proc_mib / load_mib:5.2f}x "
+                f"{calls:6d} {expected:8d}"
+            )
+            if proc_s / load_s > TIME_TARGET:
+                failures.append(f"{name}: time {proc_s / load_s:.2f}x > {TIME_TARGET}x")
+            if proc_mib / load_mib > MEMORY_TARGET:
+                failures.append(f"{name}: memory {proc_mib / load_mib:.2f}x > {MEMORY_TARGET}x")
+            if findings != count or calls != expected:
+                failures.append(f"{name}: {findings} findings of {count}, {calls} calls, expected {expected}")
+            path.unlink()
+    handler_ms = _import_ms("findings_processor.handler")
+    boto3_ms = _import_ms("boto3")
+    print(f"import findings_processor.handler: {handler_ms:.1f} ms (boto3 is lazy; alone it takes {boto3_ms:.1f} ms)")
+    if handler_ms > IMPORT_TARGET_MS:
+        failures.append(f"handler import {handler_ms:.1f} ms > {IMPORT_TARGET_MS} ms")
+    for failure in failures:
+        print(f"TARGET MISSED: {failure}")
+    print("all targets met" if not failures else f"{len(failures)} target(s) missed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
