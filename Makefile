@@ -22,12 +22,13 @@ CDK := $(CURDIR)/node_modules/.bin/cdk
 CDK_FLAGS := --no-notices --no-version-reporting --ci
 ENV_CONTEXT := $(if $(ENV),-c env=$(ENV),)
 
-.PHONY: help setup synth test lint typecheck test-unit bench-synth clean
+.PHONY: help setup synth test lint typecheck test-unit bench-synth bench-findings clean
 
 help:
 	@echo "make synth [ENV=name]   set up, then synthesize every environment (or one)"
 	@echo "make test               set up, then run every check (lint, types, tests, template scanners)"
 	@echo "make bench-synth        time a whole-app synth against an empty-app floor"
+	@echo "make bench-findings     time the findings processor on large reports against json.load"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,9 @@ test: lint typecheck
 
 bench-synth: setup
 	$(VENV)/bin/python scripts/bench_synth.py
+
+bench-findings: setup
+	$(VENV)/bin/python scripts/bench_findings.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
