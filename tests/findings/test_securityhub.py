@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from findings_processor.cli import main
 from findings_processor.model import Category, Finding, Severity
@@ -21,44 +17,9 @@ from findings_processor.normalize import fingerprint
 from findings_processor.securityhub import MAX_REQUEST_BYTES, SecurityHubImporter, make_client, plan_batches
 from findings_processor.writers.asff import Target
 
-from .conftest import REPO_ROOT
+from .conftest import REGION, REPO_ROOT
 
-REGION = "eu-central-1"
 ACCOUNT = "123456789012"  # moto's default account
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    saved = {key: os.environ.get(key) for key in _ENV}
-    os.environ.update(_ENV | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
 
 class RecordingClient:
