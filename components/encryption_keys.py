@@ -17,25 +17,22 @@ class EncryptionKeys(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, environment_name: str) -> None:
         super().__init__(scope, construct_id)
-        self.data = kms.Key(
-            self,
-            "DataKey",
-            alias=f"alias/{environment_name}/data",
-            description=f"{environment_name}: database storage, secrets, container images and buckets",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            pending_window=cdk.Duration.days(30),
+        self.data = self._rotating_key(
+            "DataKey", environment_name, "data", "database storage, secrets, container images and buckets"
         )
-        self.logs = kms.Key(
-            self,
-            "LogsKey",
-            alias=f"alias/{environment_name}/logs",
-            description=f"{environment_name}: CloudWatch log groups",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            pending_window=cdk.Duration.days(30),
-        )
+        self.logs = self._rotating_key("LogsKey", environment_name, "logs", "CloudWatch log groups")
         self._allow_cloudwatch_logs(self.logs)
+
+    def _rotating_key(self, key_id: str, environment_name: str, purpose: str, protects: str) -> kms.Key:
+        return kms.Key(
+            self,
+            key_id,
+            alias=f"alias/{environment_name}/{purpose}",
+            description=f"{environment_name}: {protects}",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            pending_window=cdk.Duration.days(30),
+        )
 
     @staticmethod
     def _allow_cloudwatch_logs(key: kms.Key) -> None:
