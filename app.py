@@ -3,6 +3,7 @@
 
 `cdk synth -c env=qa` builds one environment; without it, every environment is built.
 `-c config_dir=PATH` reads the configuration from another folder (default: config/).
+`-c image_tag=TAG` names the image the service runs (default: `bootstrap`; deployments pass the commit's tag).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import aws_cdk as cdk
 from compliance.acknowledgements import AcknowledgementError
 from config import ConfigError, load_environments
 from config.loader import CONFIG_DIR
-from stacks.platform import build_platform
+from stacks.platform import DEFAULT_IMAGE_TAG, build_platform
 
 
 def main() -> int:
@@ -24,7 +25,8 @@ def main() -> int:
     config_dir = Path(app.node.try_get_context("config_dir") or CONFIG_DIR)
     try:
         environments = load_environments(selected, config_dir)
-        build_platform(app, environments)
+        image_tag = app.node.try_get_context("image_tag") or DEFAULT_IMAGE_TAG
+        build_platform(app, environments, image_tag=str(image_tag))
     except (ConfigError, AcknowledgementError) as error:
         # A clear message and a non-zero exit, not a traceback through jsii.
         print(f"error: {error}", file=sys.stderr)

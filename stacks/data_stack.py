@@ -1,4 +1,4 @@
-"""Stateful: the database and its RDS-managed credentials."""
+"""Stateful: the database and its RDS-managed credentials, the image repository, the ALB's log bucket."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from components.container_registry import ContainerRegistry
 from components.database import Database
+from components.load_balancer_logs import LoadBalancerLogs
 from components.network import Network
 from config.model import EnvironmentConfig
 
@@ -35,5 +37,8 @@ class DataStack(cdk.Stack):
             data_key=data_key,
             logs_key=logs_key,
         )
+        self.registry = ContainerRegistry(self, "ContainerRegistry", env=env_config, data_key=data_key)
+        self.load_balancer_logs = LoadBalancerLogs(self, "LoadBalancerLogs", env=env_config)
         cdk.CfnOutput(self, "DatabaseEndpoint", value=self.database.instance.db_instance_endpoint_address)
         cdk.CfnOutput(self, "DatabaseSecretArn", value=self.database.secret.secret_arn)
+        cdk.CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)

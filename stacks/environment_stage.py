@@ -9,10 +9,11 @@ from config.model import EnvironmentConfig
 from stacks.data_stack import DataStack
 from stacks.keys_stack import KeysStack
 from stacks.network_stack import NetworkStack
+from stacks.service_stack import ServiceStack
 
 
 class EnvironmentStage(cdk.Stage):
-    def __init__(self, scope: Construct, *, env_config: EnvironmentConfig) -> None:
+    def __init__(self, scope: Construct, *, env_config: EnvironmentConfig, image_tag: str) -> None:
         super().__init__(scope, env_config.stage_id, env=deployment_environment(env_config))
         self.env_config = env_config
         self.keys = KeysStack(self, "Keys", env_config=env_config, description=f"{env_config.name}: KMS keys")
@@ -30,9 +31,19 @@ class EnvironmentStage(cdk.Stage):
             network=self.network.network,
             data_key=self.keys.keys.data,
             logs_key=self.keys.keys.logs,
-            description=f"{env_config.name}: PostgreSQL and its credentials",
+            description=f"{env_config.name}: PostgreSQL and its credentials, image repository, ALB log bucket",
         )
-        for stack in (self.keys, self.network, self.data):
+        self.service = ServiceStack(
+            self,
+            "Service",
+            env_config=env_config,
+            network=self.network.network,
+            data=self.data,
+            logs_key=self.keys.keys.logs,
+            image_tag=image_tag,
+            description=f"{env_config.name}: ECS cluster and service, load balancer, WAF",
+        )
+        for stack in (self.keys, self.network, self.data, self.service):
             cdk.Tags.of(stack).add("environment", env_config.name)
             cdk.Tags.of(stack).add("profile", env_config.profile.value)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,8 +10,15 @@ import aws_cdk as cdk
 
 from compliance.acknowledgements import AppliedAcknowledgement, apply_acknowledgements, load_acknowledgements
 from compliance.rule_packs import register_rule_packs
+from config import ConfigError
 from config.model import EnvironmentConfig
 from stacks.environment_stage import EnvironmentStage
+
+# The image the service runs when no `-c image_tag=...` is given: synth and tests need one; every
+# deployment passes the commit's tag (ECR tags are immutable, so a tag names one scanned build).
+DEFAULT_IMAGE_TAG = "bootstrap"
+# ECR's tag grammar.
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -19,9 +27,18 @@ class Platform:
     acknowledgements: tuple[AppliedAcknowledgement, ...]
 
 
-def build_platform(app: cdk.App, environments: Sequence[EnvironmentConfig]) -> Platform:
+def build_platform(
+    app: cdk.App, environments: Sequence[EnvironmentConfig], *, image_tag: str = DEFAULT_IMAGE_TAG
+) -> Platform:
+    if not _IMAGE_TAG.match(image_tag):
+        raise ConfigError(
+            [
+                f"context 'image_tag' = {image_tag!r} is not an image tag: letters, digits, '.', '_' and '-', "
+                "at most 128 characters, not starting with '.' or '-'"
+            ]
+        )
     acknowledgements = load_acknowledgements()
-    stages = tuple(EnvironmentStage(app, env_config=env) for env in environments)
+    stages = tuple(EnvironmentStage(app, env_config=env, image_tag=image_tag) for env in environments)
     applied = tuple(
         ack for stage in stages for ack in apply_acknowledgements(stage, stage.env_config, acknowledgements)
     )

@@ -16,6 +16,8 @@ PINNED_LOGICAL_IDS = {
     ("Keys", "AWS::KMS::Key"): {"EncryptionKeysDataKey0E746BC8", "EncryptionKeysLogsKeyFC5E9668"},
     ("Data", "AWS::RDS::DBInstance"): {"DatabaseInstanceAA8A5FDE"},
     ("Data", "AWS::RDS::DBParameterGroup"): {"DatabaseParametersB8AC9B07"},
+    ("Data", "AWS::ECR::Repository"): {"ContainerRegistryRepository366A01A0"},
+    ("Data", "AWS::S3::Bucket"): {"LoadBalancerLogsBucket0997BC8F"},
 }
 
 
@@ -183,7 +185,28 @@ def test_endpoint_security_group_admits_https_from_the_vpc_only(synthesized, sta
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_database_security_group_has_no_ingress_of_its_own(synthesized, stage: str) -> None:
+def test_database_security_group_admits_only_the_service_tasks(synthesized, stage: str) -> None:
     [group] = synthesized.resources(stage, "Data", "AWS::EC2::SecurityGroup").values()
     assert "SecurityGroupIngress" not in group["Properties"]
+    # allow_all_outbound is off: the CDK's placeholder rule that matches no traffic, nothing else.
+    assert group["Properties"]["SecurityGroupEgress"] == [
+        {"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "FromPort": 252, "IpProtocol": "icmp",
+         "ToPort": 86}
+    ]  # fmt: skip
+    # The one rule lives in the Service stack (the Data stack never refers to it, so no cycle).
     assert synthesized.resources(stage, "Data", "AWS::EC2::SecurityGroupIngress") == {}
+    database_rules = [
+        rule["Properties"]
+        for rule in synthesized.resources(stage, "Service", "AWS::EC2::SecurityGroupIngress").values()
+        if output_reference_to(rule["Properties"]["GroupId"], "DatabaseSecurityGroup5C91FDCB")
+    ]
+    assert database_rules == [
+        {
+            "Description": "PostgreSQL from the service tasks",
+            "FromPort": 5432,
+            "GroupId": database_rules[0]["GroupId"],
+            "IpProtocol": "tcp",
+            "SourceSecurityGroupId": {"Fn::GetAtt": ["WebServiceSecurityGroupE736A6BB", "GroupId"]},
+            "ToPort": 5432,
+        }
+    ]

@@ -15,7 +15,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from config import load_environments
 
-STACK_IDS = ("Keys", "Network", "Data")
+STACK_IDS = ("Keys", "Network", "Data", "Service")
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
 
