@@ -20,9 +20,34 @@ MANAGED_RULE_GROUPS = (
 RATE_LIMIT_PER_IP = 2000
 
 
+class WebFirewallLogGroup(Construct):
+    """Where WAF writes its request logs; stateful, so it lives in the Data stack.
+
+    WAF delivers to CloudWatch Logs only into log groups named `aws-waf-logs-...`: a fixed name,
+    which a retained log group in a stack that is rebuilt would block on its next creation.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, env: EnvironmentConfig, logs_key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"aws-waf-logs-{env.name}",
+            encryption_key=logs_key,
+            retention=retention(env.log_retention_days),
+            removal_policy=cdk.RemovalPolicy.RETAIN if env.is_enterprise else cdk.RemovalPolicy.DESTROY,
+        )
+
+
 class WebFirewall(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, env: EnvironmentConfig, load_balancer_arn: str, logs_key: kms.IKey
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env: EnvironmentConfig,
+        load_balancer_arn: str,
+        log_group: logs.ILogGroup,
     ) -> None:
         super().__init__(scope, construct_id)
         rules = [
@@ -64,20 +89,11 @@ class WebFirewall(Construct):
         wafv2.CfnWebACLAssociation(
             self, "Association", resource_arn=load_balancer_arn, web_acl_arn=self.web_acl.attr_arn
         )
-        # WAF delivers to CloudWatch Logs only into log groups whose name starts with aws-waf-logs-.
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=f"aws-waf-logs-{env.name}",
-            encryption_key=logs_key,
-            retention=retention(env.log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN if env.is_enterprise else cdk.RemovalPolicy.DESTROY,
-        )
         # WAF wants the log group's ARN without the `:*` suffix that LogGroup.log_group_arn carries.
         log_group_arn = cdk.Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
-            resource_name=self.log_group.log_group_name,
+            resource_name=log_group.log_group_name,
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
         wafv2.CfnLoggingConfiguration(

@@ -12,6 +12,7 @@ from components.container_registry import ContainerRegistry
 from components.database import Database
 from components.load_balancer_logs import LoadBalancerLogs
 from components.network import Network
+from components.web_firewall import WebFirewallLogGroup
 from config.model import EnvironmentConfig
 
 
@@ -39,6 +40,11 @@ class DataStack(cdk.Stack):
         )
         self.registry = ContainerRegistry(self, "ContainerRegistry", env=env_config, data_key=data_key)
         self.load_balancer_logs = LoadBalancerLogs(self, "LoadBalancerLogs", env=env_config)
+        self.web_firewall_logs = (
+            WebFirewallLogGroup(self, "WebFirewallLogs", env=env_config, logs_key=logs_key)
+            if env_config.service.waf_enabled
+            else None
+        )
         cdk.CfnOutput(self, "DatabaseEndpoint", value=self.database.instance.db_instance_endpoint_address)
         cdk.CfnOutput(self, "DatabaseSecretArn", value=self.database.secret.secret_arn)
         cdk.CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)

@@ -69,12 +69,12 @@ class ServiceStack(cdk.Stack):
         self.web_service.security_group.connections.allow_to(
             database.security_group, ec2.Port.tcp(POSTGRES_PORT), "PostgreSQL from the service tasks"
         )
-        if env_config.service.waf_enabled:
+        if data.web_firewall_logs is not None:
             WebFirewall(
                 self,
                 "WebFirewall",
                 env=env_config,
                 load_balancer_arn=self.load_balancer.alb.load_balancer_arn,
-                logs_key=logs_key,
+                log_group=data.web_firewall_logs.log_group,
             )
         cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.load_balancer.alb.load_balancer_dns_name)

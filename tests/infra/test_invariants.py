@@ -119,7 +119,8 @@ def test_every_log_group_is_encrypted_with_the_logs_key_and_keeps_configured_ret
         **synthesized.resources(stage, "Network", "AWS::Logs::LogGroup"),
         **synthesized.resources(stage, "Data", "AWS::Logs::LogGroup"),
     }
-    assert len(log_groups) == 3
+    # Flow logs, the database's two exports and, where WAF is on, its request logs.
+    assert len(log_groups) == 3 + env.service.waf_enabled
     for logical_id, group in log_groups.items():
         props = group["Properties"]
         assert props["RetentionInDays"] == env.log_retention_days, logical_id

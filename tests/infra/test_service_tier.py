@@ -228,7 +228,7 @@ def test_container_logs_to_an_encrypted_log_group_with_the_environments_retentio
     definition = container(synthesized, stage)
     assert definition["LogConfiguration"]["LogDriver"] == "awslogs"
     group_ref = definition["LogConfiguration"]["Options"]["awslogs-group"]["Ref"]
-    assert len(log_groups) == (2 if env.service.waf_enabled else 1)
+    assert len(log_groups) == 1
     for logical_id, group in log_groups.items():
         assert group["Properties"]["RetentionInDays"] == env.log_retention_days, logical_id
         assert output_reference_to(group["Properties"]["KmsKeyId"], "EncryptionKeysLogsKeyFC5E9668"), logical_id
@@ -422,6 +422,14 @@ def test_waf_guards_the_load_balancer_when_enabled_and_always_in_enterprise(synt
     assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
     [logging] = synthesized.resources(stage, "Service", "AWS::WAFv2::LoggingConfiguration").values()
     assert logging["Properties"]["ResourceArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    [destination] = logging["Properties"]["LogDestinationConfigs"]
+    assert output_reference_to(destination["Fn::Join"][1][-1], "WebFirewallLogsLogGroup")
+    [waf_log_group] = [
+        group
+        for logical_id, group in synthesized.resources(stage, "Data", "AWS::Logs::LogGroup").items()
+        if logical_id.startswith("WebFirewallLogsLogGroup")
+    ]
+    assert waf_log_group["Properties"]["LogGroupName"] == f"aws-waf-logs-{env.name}"
 
 
 # --- Container registry --------------------------------------------------------------------------
