@@ -9,6 +9,7 @@ from typing import Any
 from findings_processor.model import Finding, ReportContext
 from findings_processor.parsers import (
     bandit,
+    cdk_drift,
     checkov,
     gitleaks,
     grype,
@@ -35,6 +36,7 @@ _PARSERS: tuple[tuple[str, Callable[[Any], bool], Parser], ...] = (
     (safety.SCANNER, safety.matches, safety.parse),
     (gitleaks.SCANNER, gitleaks.matches, gitleaks.parse),
     (trufflehog.SCANNER, trufflehog.matches, trufflehog.parse),
+    (cdk_drift.SCANNER, cdk_drift.matches, cdk_drift.parse),
 )
 
 SCANNERS = tuple(name for name, _, _ in _PARSERS if name != sarif.SCANNER)
