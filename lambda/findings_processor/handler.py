@@ -11,23 +11,21 @@ Environment:
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
-from pathlib import Path, PurePosixPath
-from typing import Any
-from urllib.parse import unquote_plus
+from typing import TYPE_CHECKING, Any
 
-from findings_processor.gate import GateConfigError, GateException, evaluate, parse_exceptions, policy_from_json
-from findings_processor.outputs import Outputs, write_outputs
-from findings_processor.pipeline import process
-from findings_processor.writers.asff import Target, validate_scope
-from findings_processor.writers.summary import short
+if TYPE_CHECKING:
+    import zipfile
+
+    from findings_processor.gate import GateException
+    from findings_processor.writers.asff import Target
+
+# The processing modules, zipfile, tempfile and urllib are imported by the functions that use them:
+# a cold start then pays only for what its event needs, and importing the handler stays cheap.
 
 LOG = logging.getLogger("findings_processor")
 LOG.setLevel(logging.INFO)
@@ -55,6 +53,8 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     if "CodePipeline.job" in event:
         return _codepipeline_job(event["CodePipeline.job"], context)
     if "Records" in event:
+        from urllib.parse import unquote_plus  # noqa: PLC0415
+
         objects = [
             (record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]))
             for record in event["Records"]
@@ -67,6 +67,9 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _settings(overrides: Mapping[str, Any], context: Any) -> tuple[str, Target, Any, bool, bool]:
+    from findings_processor.gate import policy_from_json  # noqa: PLC0415
+    from findings_processor.writers.asff import Target, validate_scope  # noqa: PLC0415
+
     env = str(overrides.get("env") or os.environ.get("ENVIRONMENT", ""))
     if not env:
         raise JobInputError("ENVIRONMENT is not set and the invocation names no 'env'")
@@ -140,6 +143,10 @@ def _download(bucket: str, key: str) -> bytes:
 
 def _artifact_members(archive: bytes) -> Iterator[tuple[str, Callable[[], bytes]]]:
     """Report files inside a pipeline artifact (a zip), read one at a time and bounded in size."""
+    import io  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+    from pathlib import PurePosixPath  # noqa: PLC0415
+
     bundle = zipfile.ZipFile(io.BytesIO(archive))
     members = [info for info in bundle.infolist() if not info.is_dir()]
     if len(members) > MAX_MEMBERS:
@@ -165,7 +172,12 @@ def _member_reader(bundle: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[
 
 def _artifact_exceptions(archive: bytes) -> list[GateException]:
     """The exceptions file travels with the commit: config/gate-exceptions.toml inside the artifact."""
+    import io  # noqa: PLC0415
     import tomllib  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+    from pathlib import PurePosixPath  # noqa: PLC0415
+
+    from findings_processor.gate import GateConfigError, parse_exceptions  # noqa: PLC0415
 
     bundle = zipfile.ZipFile(io.BytesIO(archive))
     for info in bundle.infolist():
@@ -199,6 +211,14 @@ def _run(
     context: Any,
     exceptions: list[GateException] | None = None,
 ) -> dict[str, Any]:
+    import tempfile  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from findings_processor.gate import evaluate  # noqa: PLC0415
+    from findings_processor.outputs import Outputs, write_outputs  # noqa: PLC0415
+    from findings_processor.pipeline import process  # noqa: PLC0415
+    from findings_processor.writers.summary import short  # noqa: PLC0415
+
     env, target, policy, do_import, strict = _settings(overrides, context)
     result = process(sources)
     gate = evaluate(
@@ -240,6 +260,9 @@ def _run(
 
 
 def _upload_zip(bucket: str, key: str, files: Mapping[str, bytes], kms_key_id: str | None) -> None:
+    import io  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, content in sorted(files.items()):
