@@ -1,9 +1,11 @@
 """Loads `acknowledgements.toml` and applies each entry to the constructs it names.
 
-An entry acknowledges listed findings on the constructs at one path (relative to the environment's
-stage; `*` matches within the path) for the profiles it names. A lean-profile trade-off may name
-only the lean profile, and an entry that matches no construct is refused as stale, so the list
-never carries dead or over-broad acknowledgements.
+An entry acknowledges listed findings on the constructs at one path (`*` matches within the path).
+By default (`scope = "stage"`) the path is relative to each environment's stage and the entry names
+the profiles it applies to; a lean-profile trade-off may name only the lean profile. An entry with
+`scope = "baseline"` applies to every account baseline stack, its path relative to that stack; a
+baseline has no profile, so such an entry names none. An entry that matches no construct is refused
+as stale, so the list never carries dead or over-broad acknowledgements.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -22,7 +25,14 @@ from config.model import EnvironmentConfig, Profile
 
 ACKNOWLEDGEMENTS_FILE = Path(__file__).resolve().parent / "acknowledgements.toml"
 _FINDING_ID = re.compile(r"^(?P<pack>[A-Za-z0-9.]+)::(?P=pack)-[A-Za-z0-9]+(\[[^\]]+\])?$")
-_KEYS = {"path", "findings", "profiles", "lean_trade_off", "reason"}
+# Keys each scope requires; `scope` itself may be left out for a stage entry.
+_STAGE_KEYS = {"path", "findings", "profiles", "lean_trade_off", "reason"}
+_BASELINE_KEYS = {"scope", "path", "findings", "reason"}
+
+
+class Scope(StrEnum):
+    STAGE = "stage"
+    BASELINE = "baseline"
 
 
 class AcknowledgementError(ValueError):
@@ -33,13 +43,16 @@ class AcknowledgementError(ValueError):
 class Acknowledgement:
     path: str
     findings: tuple[str, ...]
+    # Empty for a baseline entry: a baseline has no profile.
     profiles: tuple[Profile, ...]
     lean_trade_off: bool
     reason: str
+    scope: Scope = Scope.STAGE
 
 
 @dataclass(frozen=True)
 class AppliedAcknowledgement:
+    # The environment's name, or the baseline stack's id for a baseline entry.
     environment: str
     construct_path: str
     finding: str
@@ -56,16 +69,24 @@ def load_acknowledgements(path: Path = ACKNOWLEDGEMENTS_FILE) -> tuple[Acknowled
 
 def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgement:
     where = f"{file_name}: acknowledgement #{index}"
-    unknown = set(entry) - _KEYS
-    missing = _KEYS - set(entry)
+    scope = entry.get("scope", Scope.STAGE.value)
+    if scope not in [s.value for s in Scope]:
+        raise AcknowledgementError(
+            f"{where}: 'scope' = {scope!r} is not allowed; allowed: {', '.join(s.value for s in Scope)}"
+        )
+    required = _BASELINE_KEYS if scope == Scope.BASELINE else _STAGE_KEYS
+    allowed = required | {"scope"}
+    unknown = set(entry) - allowed
+    missing = required - set(entry)
     if unknown or missing:
         raise AcknowledgementError(
-            f"{where}: keys must be exactly {sorted(_KEYS)}; unknown {sorted(unknown)}, missing {sorted(missing)}"
+            f"{where}: keys of a {scope} entry must be exactly {sorted(allowed)}; "
+            f"unknown {sorted(unknown)}, missing {sorted(missing)}"
+            + ("; a baseline has no profile, so it names no profiles and no lean trade-off" if unknown else "")
         )
-    path, findings, profiles = entry["path"], entry["findings"], entry["profiles"]
-    reason, trade_off = entry["reason"], entry["lean_trade_off"]
+    path, findings, reason = entry["path"], entry["findings"], entry["reason"]
     if not isinstance(path, str) or not path:
-        raise AcknowledgementError(f"{where}: 'path' must be a construct path relative to the stage")
+        raise AcknowledgementError(f"{where}: 'path' must be a construct path relative to the {scope}")
     if not isinstance(findings, list) or not findings or not all(isinstance(f, str) for f in findings):
         raise AcknowledgementError(f"{where} ({path}): 'findings' must be a non-empty list of finding ids")
     for finding in findings:
@@ -75,6 +96,18 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
                 f"{where} ({path}): finding {finding!r} must read '<pack>::<pack>-<rule>[<finding>]' "
                 f"with a pack among {', '.join(PACK_NAMES)}"
             )
+    if not isinstance(reason, str) or len(reason.split()) < 6:
+        raise AcknowledgementError(f"{where} ({path}): 'reason' must explain the decision to a reviewer")
+    if scope == Scope.BASELINE:
+        return Acknowledgement(
+            path=path,
+            findings=tuple(findings),
+            profiles=(),
+            lean_trade_off=False,
+            reason=" ".join(reason.split()),
+            scope=Scope.BASELINE,
+        )
+    profiles, trade_off = entry["profiles"], entry["lean_trade_off"]
     if not isinstance(profiles, list) or not profiles or any(p not in [v.value for v in Profile] for p in profiles):
         raise AcknowledgementError(f"{where} ({path}): 'profiles' must list 'lean' and/or 'enterprise'")
     if not isinstance(trade_off, bool):
@@ -83,8 +116,6 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
         raise AcknowledgementError(
             f"{where} ({path}): a lean trade-off applies to the lean profile only; profiles = {profiles}"
         )
-    if not isinstance(reason, str) or len(reason.split()) < 6:
-        raise AcknowledgementError(f"{where} ({path}): 'reason' must explain the decision to a reviewer")
     return Acknowledgement(
         path=path,
         findings=tuple(findings),
@@ -97,23 +128,35 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
 def apply_acknowledgements(
     stage: cdk.Stage, env: EnvironmentConfig, acknowledgements: tuple[Acknowledgement, ...]
 ) -> tuple[AppliedAcknowledgement, ...]:
-    constructs = {_relative_path(stage, c): c for c in stage.node.find_all() if c is not stage}
+    applicable = [a for a in acknowledgements if a.scope == Scope.STAGE and env.profile in a.profiles]
+    return _apply(stage, f"environment {env.name!r}", env.name, applicable)
+
+
+def apply_baseline_acknowledgements(
+    stack: cdk.Stack, acknowledgements: tuple[Acknowledgement, ...]
+) -> tuple[AppliedAcknowledgement, ...]:
+    """The baseline entries, applied to one account baseline stack (paths relative to it)."""
+    applicable = [a for a in acknowledgements if a.scope == Scope.BASELINE]
+    return _apply(stack, f"baseline stack {stack.node.id!r}", stack.node.id, applicable)
+
+
+def _apply(
+    root: IConstruct, where: str, label: str, acknowledgements: list[Acknowledgement]
+) -> tuple[AppliedAcknowledgement, ...]:
+    constructs = {_relative_path(root, c): c for c in root.node.find_all() if c is not root}
     applied: list[AppliedAcknowledgement] = []
     for ack in acknowledgements:
-        if env.profile not in ack.profiles:
-            continue
         matches = sorted(path for path in constructs if fnmatch.fnmatchcase(path, ack.path))
         if not matches:
             raise AcknowledgementError(
-                f"acknowledgement for {ack.path!r} matches no construct in environment {env.name!r}: "
-                "remove it or correct the path"
+                f"acknowledgement for {ack.path!r} matches no construct in {where}: remove it or correct the path"
             )
         for path in matches:
             for finding in ack.findings:
                 cdk.Validations.of(constructs[path]).acknowledge(cdk.Acknowledgment(id=finding, reason=ack.reason))
-                applied.append(AppliedAcknowledgement(env.name, path, finding, ack.lean_trade_off, ack.reason))
+                applied.append(AppliedAcknowledgement(label, path, finding, ack.lean_trade_off, ack.reason))
     return tuple(applied)
 
 
-def _relative_path(stage: cdk.Stage, construct: IConstruct) -> str:
-    return construct.node.path.removeprefix(stage.node.path + "/")
+def _relative_path(root: IConstruct, construct: IConstruct) -> str:
+    return construct.node.path.removeprefix(root.node.path + "/")
