@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""CDK entry point: validate the configuration, build every environment, gate the synth on cdk-nag.
+"""CDK entry point: validate the configuration, build every environment and every account's baseline,
+gate the synth on cdk-nag.
 
-`cdk synth -c env=qa` builds one environment; without it, every environment is built.
+`cdk synth -c env=qa` builds one environment (and its account's baseline); without it, every
+environment and every baseline is built.
 `-c config_dir=PATH` reads the configuration from another folder (default: config/).
 `-c image_tag=TAG` names the image the service runs (default: `bootstrap`; deployments pass the commit's tag).
 """
@@ -15,6 +17,7 @@ import aws_cdk as cdk
 
 from compliance.acknowledgements import AcknowledgementError
 from config import ConfigError, load_environments
+from config.baselines import load_baselines
 from config.loader import CONFIG_DIR
 from stacks.platform import DEFAULT_IMAGE_TAG, build_platform
 
@@ -26,7 +29,7 @@ def main() -> int:
     try:
         environments = load_environments(selected, config_dir)
         image_tag = app.node.try_get_context("image_tag") or DEFAULT_IMAGE_TAG
-        build_platform(app, environments, image_tag=str(image_tag))
+        build_platform(app, environments, baselines=load_baselines(selected, config_dir), image_tag=str(image_tag))
     except (ConfigError, AcknowledgementError) as error:
         # A clear message and a non-zero exit, not a traceback through jsii.
         print(f"error: {error}", file=sys.stderr)

@@ -21,7 +21,7 @@ class EncryptionKeys(Construct):
             "DataKey", environment_name, "data", "database storage, secrets, container images and buckets"
         )
         self.logs = self._rotating_key("LogsKey", environment_name, "logs", "CloudWatch log groups")
-        self._allow_cloudwatch_logs(self.logs)
+        allow_cloudwatch_logs(self.logs)
 
     def _rotating_key(self, key_id: str, environment_name: str, purpose: str, protects: str) -> kms.Key:
         return kms.Key(
@@ -34,26 +34,26 @@ class EncryptionKeys(Construct):
             pending_window=cdk.Duration.days(30),
         )
 
-    @staticmethod
-    def _allow_cloudwatch_logs(key: kms.Key) -> None:
-        # CloudWatch Logs encrypts with the key only for log groups of this account and region,
-        # which the encryption-context condition enforces.
-        stack = cdk.Stack.of(key)
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+
+def allow_cloudwatch_logs(key: kms.Key) -> None:
+    """Lets CloudWatch Logs use `key` for the log groups of its own account and region only."""
+    # The encryption-context condition enforces the account and region.
+    stack = cdk.Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
         )
+    )

@@ -1,4 +1,5 @@
-"""Builds the whole platform on an app: one stage per environment, acknowledgements, rule packs."""
+"""Builds the whole platform on an app: one stage per environment, one baseline stack per account,
+acknowledgements, rule packs."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 
-from compliance.acknowledgements import AppliedAcknowledgement, apply_acknowledgements, load_acknowledgements
+from compliance.acknowledgements import (
+    AppliedAcknowledgement,
+    apply_acknowledgements,
+    apply_baseline_acknowledgements,
+    load_acknowledgements,
+)
 from compliance.rule_packs import register_rule_packs
 from config import ConfigError
+from config.baselines import BaselineConfig
 from config.model import EnvironmentConfig
+from stacks.baseline_stack import BaselineStack
 from stacks.environment_stage import EnvironmentStage
 
 # The image the service runs when no `-c image_tag=...` is given: synth and tests need one; every
@@ -25,10 +33,16 @@ _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 class Platform:
     stages: tuple[EnvironmentStage, ...]
     acknowledgements: tuple[AppliedAcknowledgement, ...]
+    baselines: tuple[BaselineStack, ...] = ()
+    baseline_acknowledgements: tuple[AppliedAcknowledgement, ...] = ()
 
 
 def build_platform(
-    app: cdk.App, environments: Sequence[EnvironmentConfig], *, image_tag: str = DEFAULT_IMAGE_TAG
+    app: cdk.App,
+    environments: Sequence[EnvironmentConfig],
+    *,
+    baselines: Sequence[BaselineConfig] = (),
+    image_tag: str = DEFAULT_IMAGE_TAG,
 ) -> Platform:
     if not _IMAGE_TAG.match(image_tag):
         raise ConfigError(
@@ -42,5 +56,15 @@ def build_platform(
     applied = tuple(
         ack for stage in stages for ack in apply_acknowledgements(stage, stage.env_config, acknowledgements)
     )
+    # App-level stacks, not part of any stage: an account's baseline outlives its environments.
+    baseline_stacks = tuple(BaselineStack(app, baseline=baseline) for baseline in baselines)
+    baseline_applied = tuple(
+        ack for stack in baseline_stacks for ack in apply_baseline_acknowledgements(stack, acknowledgements)
+    )
     register_rule_packs(app)
-    return Platform(stages=stages, acknowledgements=applied)
+    return Platform(
+        stages=stages,
+        acknowledgements=applied,
+        baselines=baseline_stacks,
+        baseline_acknowledgements=baseline_applied,
+    )
