@@ -27,6 +27,9 @@ class SynthesizedApp:
     # (stage id, stack id) -> whether CloudFormation refuses to delete the stack
     termination_protection: dict[tuple[str, str], bool]
     platform: object
+    # baseline stack id (`Baseline`, `Baseline-<account>`) -> template; app-level, outside any stage
+    baseline_templates: dict[str, dict]
+    baseline_termination_protection: dict[str, bool]
 
     def template(self, stage: str, stack: str) -> dict:
         return self.templates[(stage, stack)]
@@ -35,6 +38,13 @@ class SynthesizedApp:
         return {
             logical_id: resource
             for logical_id, resource in self.template(stage, stack)["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def baseline_resources(self, stack: str, resource_type: str) -> dict[str, dict]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.baseline_templates[stack]["Resources"].items()
             if resource["Type"] == resource_type
         }
 
@@ -52,11 +62,12 @@ def new_app(outdir: Path) -> Any:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
     from config import load_environments
+    from config.baselines import load_baselines
     from stacks.platform import build_platform
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = new_app(outdir)
-    platform = build_platform(app, load_environments())
+    platform = build_platform(app, load_environments(), baselines=load_baselines())
     assembly = app.synth()
     templates: dict[tuple[str, str], dict] = {}
     termination_protection: dict[tuple[str, str], bool] = {}
@@ -66,6 +77,17 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
             key = (stage.stage_name, stack.hierarchical_id.split("/")[-1])
             templates[key] = json.loads(Path(stack.template_full_path).read_text())
             termination_protection[key] = bool(stack.termination_protection)
+    baseline_templates: dict[str, dict] = {}
+    baseline_termination_protection: dict[str, bool] = {}
+    for baseline in platform.baselines:
+        artifact = assembly.get_stack_artifact(baseline.artifact_id)
+        baseline_templates[baseline.node.id] = json.loads(Path(artifact.template_full_path).read_text())
+        baseline_termination_protection[baseline.node.id] = bool(artifact.termination_protection)
     return SynthesizedApp(
-        outdir=outdir, templates=templates, termination_protection=termination_protection, platform=platform
+        outdir=outdir,
+        templates=templates,
+        termination_protection=termination_protection,
+        platform=platform,
+        baseline_templates=baseline_templates,
+        baseline_termination_protection=baseline_termination_protection,
     )

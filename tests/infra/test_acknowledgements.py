@@ -113,3 +113,74 @@ reason = "points at a construct that no longer exists"
     cdk.Stack(stage, "Data")
     with pytest.raises(AcknowledgementError, match="matches no construct in environment 'dev'"):
         apply_acknowledgements(stage, dev, load_acknowledgements(path))
+
+
+def test_baseline_entry_naming_profiles_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+scope = "baseline"
+path = "Inspector/EnablerPolicy/Resource"
+findings = ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+profiles = ["lean"]
+lean_trade_off = false
+reason = "inspector enable supports no resource level permissions"
+""",
+    )
+    with pytest.raises(AcknowledgementError, match="a baseline has no profile"):
+        load_acknowledgements(path)
+
+
+def test_unknown_scope_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+scope = "account"
+path = "Inspector/EnablerPolicy/Resource"
+findings = ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+reason = "inspector enable supports no resource level permissions"
+""",
+    )
+    with pytest.raises(AcknowledgementError, match="'scope' = 'account' is not allowed; allowed: stage, baseline"):
+        load_acknowledgements(path)
+
+
+def test_baseline_entries_apply_to_baseline_stacks_only(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from compliance.acknowledgements import Scope, apply_acknowledgements, apply_baseline_acknowledgements
+
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+scope = "baseline"
+path = "Inspector/EnablerPolicy/Resource"
+findings = ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+reason = "inspector enable supports no resource level permissions"
+""",
+    )
+    [ack] = load_acknowledgements(path)
+    assert (ack.scope, ack.profiles, ack.lean_trade_off) == (Scope.BASELINE, (), False)
+    app = cdk.App()
+    # A stage entry list without the construct: the baseline entry is not applied to stages.
+    assert apply_acknowledgements(cdk.Stage(app, "Dev"), load_environments("dev")[0], (ack,)) == ()
+    stack = cdk.Stack(app, "Baseline")
+    with pytest.raises(AcknowledgementError, match="matches no construct in baseline stack 'Baseline'"):
+        apply_baseline_acknowledgements(stack, (ack,))
+    inspector = cdk.Resource(stack, "Inspector")
+    cdk.CfnResource(cdk.Resource(inspector, "EnablerPolicy"), "Resource", type="AWS::IAM::ManagedPolicy")
+    [applied] = apply_baseline_acknowledgements(stack, (ack,))
+    assert (applied.environment, applied.construct_path) == ("Baseline", "Inspector/EnablerPolicy/Resource")
+
+
+def test_every_baseline_acknowledgement_is_applied(synthesized) -> None:
+    from compliance.acknowledgements import Scope
+
+    entries = [a for a in load_acknowledgements() if a.scope is Scope.BASELINE]
+    applied = synthesized.platform.baseline_acknowledgements
+    assert entries
+    assert {a.environment for a in applied} == {"Baseline"}
+    assert {(a.finding) for a in applied} == {f for e in entries for f in e.findings}
