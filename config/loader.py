@@ -13,14 +13,16 @@ import tomllib
 import types
 import typing
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from config.model import EnvironmentConfig, Profile
-from config.rules import validate_environment, validate_together
+from config.model import DeliveryConfig, EnvironmentConfig
+from config.rules import validate_delivery, validate_environment, validate_together
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULTS_FILE = "defaults.toml"
+DELIVERY_FILE = "delivery.toml"
 # Promotion order: each environment receives only what passed the one before it.
 ENVIRONMENT_NAMES: tuple[str, ...] = ("dev", "qa", "staging", "uat", "prod")
 
@@ -74,6 +76,19 @@ def load_environments(selected: str | None = None, config_dir: Path = CONFIG_DIR
     return tuple(e for e in environments if e.name == selected)
 
 
+def load_delivery(config_dir: Path = CONFIG_DIR) -> DeliveryConfig:
+    """The delivery path's settings (`delivery.toml`), validated like an environment's."""
+    path = config_dir / DELIVERY_FILE
+    raw = _read_toml(path)
+    problems: list[str] = []
+    delivery = typing.cast(DeliveryConfig, _build(DeliveryConfig, raw, "", problems))
+    if not problems:
+        problems.extend(validate_delivery(delivery))
+    if problems:
+        raise ConfigError([f"{path.name}: {p}" for p in problems])
+    return delivery
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -125,12 +140,12 @@ def _build(cls: type, raw: Any, prefix: str, problems: list[str]) -> Any:
 def _convert(expected: Any, value: Any, field_path: str, problems: list[str]) -> Any:
     if isinstance(expected, type) and dataclasses.is_dataclass(expected):
         return _build(expected, value, field_path + ".", problems)
-    if expected is Profile:
-        allowed = [p.value for p in Profile]
+    if isinstance(expected, type) and issubclass(expected, StrEnum):
+        allowed = [member.value for member in expected]
         if value not in allowed:
             problems.append(f"field {field_path!r} = {value!r} is not allowed; allowed: {', '.join(allowed)}")
             return None
-        return Profile(value)
+        return expected(value)
     # bool is a subclass of int: refuse `true` where a number is expected, and 1 where a flag is.
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
         problems.append(f"field {field_path!r} = {value!r} must be an integer")

@@ -108,3 +108,40 @@ class EnvironmentConfig:
     def stage_id(self) -> str:
         """The construct id of this environment's Stage: `dev` -> `Dev`."""
         return self.name.capitalize()
+
+
+class SourceKind(StrEnum):
+    # A CodeConnections connection to the hosted repository, or an S3 object for air-gapped accounts.
+    CONNECTION = "connection"
+    S3 = "s3"
+
+
+@dataclass(frozen=True)
+class GitLabConfig:
+    # GROUP/PROJECT (subgroups allowed) as it appears in the token's project_path claim.
+    project_path: str
+    # gitlab.com, or the host of a self-managed instance; the identity provider URL is https://<host>.
+    host: str
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """The delivery path: one pipeline, in a tooling account, promoting through every environment."""
+
+    # The tooling account and region of the pipeline; without an account the stack is environment-agnostic.
+    account: str | None
+    region: str
+    source: SourceKind
+    # CodeConnections connection to the repository (source = "connection").
+    connection_arn: str | None
+    # Bucket and object key of the zipped source (source = "s3"); the bucket must have versioning on.
+    source_bucket: str | None
+    source_object_key: str | None
+    # Pipeline failures, gate blocks and pending approvals are e-mailed here.
+    notifications_email: str
+    log_retention_days: int
+    # Semantic version of the workload image; each environment adds its suffix (1.4.0-dev).
+    release_version: str
+    # The ECR repository of each environment is named <environment>/<image_repository> (the Data stack).
+    image_repository: str
+    gitlab: GitLabConfig | None

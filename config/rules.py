@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
-from config.model import SEVERITIES, EnvironmentConfig
+from config.model import SEVERITIES, DeliveryConfig, EnvironmentConfig, SourceKind
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_VALUES = (
@@ -65,6 +65,15 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+)
+_BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_OBJECT_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,1024}\.zip$")
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_GITLAB_PROJECT = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
+_HOST = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_REPOSITORY_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -310,4 +319,61 @@ def _domain(env: EnvironmentConfig) -> list[str]:
             "field 'domain' needs domain.certificate_arn (an existing certificate) or domain.hosted_zone_id "
             "(a certificate validated through DNS)"
         )
+    return problems
+
+
+def validate_delivery(delivery: DeliveryConfig) -> list[str]:
+    problems: list[str] = []
+    if delivery.account is not None and not _ACCOUNT.match(delivery.account):
+        problems.append(_allowed("account", delivery.account, "a 12-digit AWS account id, or leave it out"))
+    if not _REGION.match(delivery.region):
+        problems.append(_allowed("region", delivery.region, "an AWS region code such as 'eu-central-1'"))
+    problems += _delivery_source(delivery)
+    if not _EMAIL.match(delivery.notifications_email):
+        problems.append(_allowed("notifications_email", delivery.notifications_email, "an e-mail address"))
+    if delivery.log_retention_days not in LOG_RETENTION_VALUES or delivery.log_retention_days < 365:
+        problems.append(
+            _allowed(
+                "log_retention_days",
+                delivery.log_retention_days,
+                "a CloudWatch Logs retention of at least 365 days (build logs are audit evidence)",
+            )
+        )
+    if not _SEMVER.match(delivery.release_version):
+        problems.append(_allowed("release_version", delivery.release_version, "a semantic version such as '1.4.0'"))
+    if not _REPOSITORY_NAME.match(delivery.image_repository):
+        problems.append(_allowed("image_repository", delivery.image_repository, "a lower-case ECR repository name"))
+    if delivery.gitlab is not None:
+        if not _GITLAB_PROJECT.match(delivery.gitlab.project_path):
+            problems.append(_allowed("gitlab.project_path", delivery.gitlab.project_path, "GROUP/PROJECT"))
+        if not _HOST.match(delivery.gitlab.host):
+            problems.append(
+                _allowed("gitlab.host", delivery.gitlab.host, "a host name such as 'gitlab.com', no scheme or path")
+            )
+    return problems
+
+
+def _delivery_source(delivery: DeliveryConfig) -> list[str]:
+    problems: list[str] = []
+    if delivery.source is SourceKind.CONNECTION:
+        if delivery.connection_arn is None or not _CONNECTION_ARN.match(delivery.connection_arn):
+            problems.append(
+                _allowed(
+                    "connection_arn",
+                    delivery.connection_arn,
+                    "with source = 'connection', the ARN of a CodeConnections connection "
+                    "(arn:aws:codeconnections:REGION:ACCOUNT:connection/UUID)",
+                )
+            )
+        if delivery.source_bucket is not None or delivery.source_object_key is not None:
+            problems.append("fields 'source_bucket'/'source_object_key' apply only with source = 's3'; remove them")
+        return problems
+    if delivery.source_bucket is None or not _BUCKET.match(delivery.source_bucket):
+        problems.append(_allowed("source_bucket", delivery.source_bucket, "with source = 's3', an S3 bucket name"))
+    if delivery.source_object_key is None or not _OBJECT_KEY.match(delivery.source_object_key):
+        problems.append(
+            _allowed("source_object_key", delivery.source_object_key, "with source = 's3', the key of a .zip object")
+        )
+    if delivery.connection_arn is not None:
+        problems.append("field 'connection_arn' applies only with source = 'connection'; remove it")
     return problems
