@@ -16,7 +16,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from compliance.acknowledgements import AcknowledgementError
-from config import ConfigError, load_environments
+from config import ConfigError, load_delivery, load_environments
 from config.baselines import load_baselines
 from config.loader import CONFIG_DIR
 from stacks.platform import DEFAULT_IMAGE_TAG, build_platform
@@ -29,7 +29,13 @@ def main() -> int:
     try:
         environments = load_environments(selected, config_dir)
         image_tag = app.node.try_get_context("image_tag") or DEFAULT_IMAGE_TAG
-        build_platform(app, environments, baselines=load_baselines(selected, config_dir), image_tag=str(image_tag))
+        build_platform(
+            app,
+            environments,
+            baselines=load_baselines(selected, config_dir),
+            delivery=load_delivery(config_dir),
+            image_tag=str(image_tag),
+        )
     except (ConfigError, AcknowledgementError) as error:
         # A clear message and a non-zero exit, not a traceback through jsii.
         print(f"error: {error}", file=sys.stderr)

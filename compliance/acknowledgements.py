@@ -3,8 +3,9 @@
 An entry acknowledges listed findings on the constructs at one path (`*` matches within the path).
 By default (`scope = "stage"`) the path is relative to each environment's stage and the entry names
 the profiles it applies to; a lean-profile trade-off may name only the lean profile. An entry with
-`scope = "baseline"` applies to every account baseline stack, its path relative to that stack; a
-baseline has no profile, so such an entry names none. An entry that matches no construct is refused
+`scope = "baseline"` applies to every account baseline stack, and one with `scope = "delivery"` to the
+delivery (pipeline) stack, its path relative to that stack; neither has a profile, so such an entry
+names none. An entry that matches no construct is refused
 as stale, so the list never carries dead or over-broad acknowledgements.
 """
 
@@ -27,12 +28,14 @@ ACKNOWLEDGEMENTS_FILE = Path(__file__).resolve().parent / "acknowledgements.toml
 _FINDING_ID = re.compile(r"^(?P<pack>[A-Za-z0-9.]+)::(?P=pack)-[A-Za-z0-9]+(\[[^\]]+\])?$")
 # Keys each scope requires; `scope` itself may be left out for a stage entry.
 _STAGE_KEYS = {"path", "findings", "profiles", "lean_trade_off", "reason"}
-_BASELINE_KEYS = {"scope", "path", "findings", "reason"}
+# Baseline and delivery stacks are app-level and profile-less: their entries name no profiles.
+_STACK_KEYS = {"scope", "path", "findings", "reason"}
 
 
 class Scope(StrEnum):
     STAGE = "stage"
     BASELINE = "baseline"
+    DELIVERY = "delivery"
 
 
 class AcknowledgementError(ValueError):
@@ -74,7 +77,7 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
         raise AcknowledgementError(
             f"{where}: 'scope' = {scope!r} is not allowed; allowed: {', '.join(s.value for s in Scope)}"
         )
-    required = _BASELINE_KEYS if scope == Scope.BASELINE else _STAGE_KEYS
+    required = _STAGE_KEYS if scope == Scope.STAGE else _STACK_KEYS
     allowed = required | {"scope"}
     unknown = set(entry) - allowed
     missing = required - set(entry)
@@ -82,7 +85,7 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
         raise AcknowledgementError(
             f"{where}: keys of a {scope} entry must be exactly {sorted(allowed)}; "
             f"unknown {sorted(unknown)}, missing {sorted(missing)}"
-            + ("; a baseline has no profile, so it names no profiles and no lean trade-off" if unknown else "")
+            + (f"; a {scope} stack has no profile, so it names no profiles and no lean trade-off" if unknown else "")
         )
     path, findings, reason = entry["path"], entry["findings"], entry["reason"]
     if not isinstance(path, str) or not path:
@@ -98,14 +101,14 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
             )
     if not isinstance(reason, str) or len(reason.split()) < 6:
         raise AcknowledgementError(f"{where} ({path}): 'reason' must explain the decision to a reviewer")
-    if scope == Scope.BASELINE:
+    if scope != Scope.STAGE:
         return Acknowledgement(
             path=path,
             findings=tuple(findings),
             profiles=(),
             lean_trade_off=False,
             reason=" ".join(reason.split()),
-            scope=Scope.BASELINE,
+            scope=Scope(scope),
         )
     profiles, trade_off = entry["profiles"], entry["lean_trade_off"]
     if not isinstance(profiles, list) or not profiles or any(p not in [v.value for v in Profile] for p in profiles):
@@ -132,12 +135,14 @@ def apply_acknowledgements(
     return _apply(stage, f"environment {env.name!r}", env.name, applicable)
 
 
-def apply_baseline_acknowledgements(
-    stack: cdk.Stack, acknowledgements: tuple[Acknowledgement, ...]
+def apply_stack_acknowledgements(
+    stack: cdk.Stack, scope: Scope, acknowledgements: tuple[Acknowledgement, ...]
 ) -> tuple[AppliedAcknowledgement, ...]:
-    """The baseline entries, applied to one account baseline stack (paths relative to it)."""
-    applicable = [a for a in acknowledgements if a.scope == Scope.BASELINE]
-    return _apply(stack, f"baseline stack {stack.node.id!r}", stack.node.id, applicable)
+    """The entries of `scope` (baseline or delivery), applied to one app-level stack (paths relative to it)."""
+    if scope == Scope.STAGE:
+        raise ValueError("stage entries apply per environment: use apply_acknowledgements")
+    applicable = [a for a in acknowledgements if a.scope == scope]
+    return _apply(stack, f"{scope} stack {stack.node.id!r}", stack.node.id, applicable)
 
 
 def _apply(

@@ -76,7 +76,8 @@ def _parse(entry: dict[str, object], where: str) -> Tool:
         )
     if not url.startswith("https://") or any(c in url for c in " '\"$`\\"):
         raise ToolsFileError(f"{where} ({name}): url {url!r} must be a plain https:// URL")
-    if version not in url or "latest" in url.lower():
+    # A single file (a certificate) has no versioned URL: its sha256 alone pins it, and a changed file fails.
+    if (archive != "file" and version not in url) or "latest" in url.lower():
         raise ToolsFileError(f"{where} ({name}): url {url!r} must name version {version} and no moving alias")
     if sha256 and not _SHA256.match(sha256):
         raise ToolsFileError(f"{where} ({name}): sha256 {sha256!r} must be 64 lower-case hex digits, or empty")
@@ -144,5 +145,5 @@ def python_scanners_install_command(python: str = "python3") -> str:
     """The Python scanners, every wheel's SHA-256 pinned in the lock file, in their own virtual environment."""
     return (
         f"{python} -m venv .venv-scanners && .venv-scanners/bin/pip install --quiet --disable-pip-version-check "
-        f"--require-hashes --only-binary=:all: --no-deps -r {SCAN_LOCK_FILE}"
+        f"--require-hashes --no-deps -r {SCAN_LOCK_FILE}"
     )

@@ -1,5 +1,5 @@
 """Builds the whole platform on an app: one stage per environment, one baseline stack per account,
-acknowledgements, rule packs."""
+the delivery path, acknowledgements, rule packs."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ import aws_cdk as cdk
 from compliance.acknowledgements import (
     AppliedAcknowledgement,
     apply_acknowledgements,
-    apply_baseline_acknowledgements,
+    Scope,
+    apply_stack_acknowledgements,
     load_acknowledgements,
 )
 from compliance.rule_packs import register_rule_packs
 from config import ConfigError
 from config.baselines import BaselineConfig
-from config.model import EnvironmentConfig
+from config.loader import ENVIRONMENT_NAMES
+from config.model import DeliveryConfig, EnvironmentConfig
 from stacks.baseline_stack import BaselineStack
+from stacks.delivery_stack import DeliveryStack
 from stacks.environment_stage import EnvironmentStage
 
 # The image the service runs when no `-c image_tag=...` is given: synth and tests need one; every
@@ -27,6 +30,7 @@ from stacks.environment_stage import EnvironmentStage
 DEFAULT_IMAGE_TAG = "bootstrap"
 # ECR's tag grammar.
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+DELIVERY_STACK_ID = "Delivery"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Platform:
     acknowledgements: tuple[AppliedAcknowledgement, ...]
     baselines: tuple[BaselineStack, ...] = ()
     baseline_acknowledgements: tuple[AppliedAcknowledgement, ...] = ()
+    delivery: DeliveryStack | None = None
 
 
 def build_platform(
@@ -42,8 +47,13 @@ def build_platform(
     environments: Sequence[EnvironmentConfig],
     *,
     baselines: Sequence[BaselineConfig] = (),
+    delivery: DeliveryConfig | None = None,
     image_tag: str = DEFAULT_IMAGE_TAG,
 ) -> Platform:
+    """Every environment's stage and, when all environments are built and `delivery` is given, the pipeline.
+
+    A pipeline promotes through every environment in order, so `-c env=qa` builds no pipeline.
+    """
     if not _IMAGE_TAG.match(image_tag):
         raise ConfigError(
             [
@@ -59,12 +69,35 @@ def build_platform(
     # App-level stacks, not part of any stage: an account's baseline outlives its environments.
     baseline_stacks = tuple(BaselineStack(app, baseline=baseline) for baseline in baselines)
     baseline_applied = tuple(
-        ack for stack in baseline_stacks for ack in apply_baseline_acknowledgements(stack, acknowledgements)
+        ack
+        for stack in baseline_stacks
+        for ack in apply_stack_acknowledgements(stack, Scope.BASELINE, acknowledgements)
     )
+    delivery_stack = None
+    if delivery is not None and tuple(e.name for e in environments) == ENVIRONMENT_NAMES:
+        delivery_stack = DeliveryStack(
+            app,
+            DELIVERY_STACK_ID,
+            delivery=delivery,
+            environments=environments,
+            stages=stages,
+            env=_tooling_environment(delivery),
+            description="Delivery: OIDC deploy roles, the pipeline with its scan stage, the findings gate",
+            termination_protection=True,
+        )
+        cdk.Tags.of(delivery_stack).add("environment", "tooling")
+        applied += apply_stack_acknowledgements(delivery_stack, Scope.DELIVERY, acknowledgements)
     register_rule_packs(app)
     return Platform(
         stages=stages,
         acknowledgements=applied,
         baselines=baseline_stacks,
         baseline_acknowledgements=baseline_applied,
+        delivery=delivery_stack,
     )
+
+
+def _tooling_environment(delivery: DeliveryConfig) -> cdk.Environment | None:
+    if delivery.account is None:
+        return None
+    return cdk.Environment(account=delivery.account, region=delivery.region)

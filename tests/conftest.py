@@ -61,13 +61,13 @@ def new_app(outdir: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    from config import load_environments
+    from config import load_delivery, load_environments
     from config.baselines import load_baselines
     from stacks.platform import build_platform
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = new_app(outdir)
-    platform = build_platform(app, load_environments(), baselines=load_baselines())
+    platform = build_platform(app, load_environments(), baselines=load_baselines(), delivery=load_delivery())
     assembly = app.synth()
     templates: dict[tuple[str, str], dict] = {}
     termination_protection: dict[tuple[str, str], bool] = {}

@@ -16,7 +16,7 @@ from tests.conftest import new_app
 def test_unencrypted_bucket_fails_synth_naming_the_rule_and_the_construct_path(tmp_path: Path) -> None:
     # Given the real dev environment with one unencrypted bucket added to its data stack
     app = new_app(tmp_path)
-    platform = build_platform(app, load_environments("dev"))
+    platform = build_platform(app, load_environments("dev"), delivery=None)
     s3.Bucket(platform.stages[0].data, "UnencryptedBucket", encryption=s3.BucketEncryption.UNENCRYPTED)
 
     # When it is synthesized, then the compliance gate refuses it

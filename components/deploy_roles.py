@@ -1,0 +1,159 @@
+"""Keyless deploy identities: one OIDC role per environment and one read-only role for `cdk diff`.
+
+The identity providers exist once per account (the account baseline creates them); these roles only
+reference them by ARN. Each role can do one thing: assume the CDK bootstrap roles of its environment,
+which hold the actual deploy permissions and are scoped by `cdk bootstrap`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from config.model import EnvironmentConfig, GitLabConfig, RepositoryConfig
+
+GITHUB_HOST = "token.actions.githubusercontent.com"
+# The one audience both providers are registered with; a typo here breaks every deploy.
+AUDIENCE = "sts.amazonaws.com"
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+BOOTSTRAP_ROLE_KINDS = ("deploy", "file-publishing", "image-publishing", "lookup")
+MAX_SESSION = cdk.Duration.hours(1)
+
+
+@dataclass(frozen=True)
+class TargetEnvironment:
+    """Where an environment deploys: its account (None: the account this stack is deployed into) and region."""
+
+    account: str | None
+    region: str
+
+
+def github_subject(repository: RepositoryConfig, context: str) -> str:
+    """`repo:OWNER/REPO:<context>`, or GitHub's immutable `repo:OWNER@ID/REPO@ID:<context>` when ids are set."""
+    if repository.owner_id and repository.repository_id:
+        return f"repo:{repository.owner}@{repository.owner_id}/{repository.name}@{repository.repository_id}:{context}"
+    return f"repo:{repository.full_name}:{context}"
+
+
+def github_deploy_subject(env: EnvironmentConfig) -> str:
+    # With reviewers, the GitHub environment (its protection rules) is what a token must prove; without,
+    # the exact branch that deploys the environment.
+    context = f"environment:{env.name}" if env.approval_required else f"ref:refs/heads/{env.branch}"
+    return github_subject(env.repository, context)
+
+
+def gitlab_deploy_subject(gitlab: GitLabConfig, env: EnvironmentConfig) -> str:
+    return f"project_path:{gitlab.project_path}:ref_type:branch:ref:{env.branch}"
+
+
+def bootstrap_role_arn(stack: cdk.Stack, target: TargetEnvironment, kind: str) -> str:
+    account = target.account or stack.account
+    return stack.format_arn(
+        service="iam",
+        region="",
+        account=account,
+        resource="role",
+        resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-{kind}-role-{account}-{target.region}",
+    )
+
+
+class DeployRoles(Construct):
+    """`deploy_roles[env]`: assumable from that environment's workflow only; `diff_role`: from pull requests."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environments: Sequence[EnvironmentConfig],
+        gitlab: GitLabConfig | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not environments:
+            raise ValueError("DeployRoles needs at least one environment; got none")
+        stack = cdk.Stack.of(self)
+        self.github_provider_arn = stack.format_arn(
+            service="iam", region="", resource="oidc-provider", resource_name=GITHUB_HOST
+        )
+        self.gitlab_provider_arn = (
+            stack.format_arn(service="iam", region="", resource="oidc-provider", resource_name=gitlab.host)
+            if gitlab
+            else None
+        )
+        self.deploy_roles: dict[str, iam.Role] = {}
+        for env in environments:
+            target = TargetEnvironment(account=env.account, region=env.region)
+            role = iam.Role(
+                self,
+                f"{env.stage_id}DeployRole",
+                description=f"{env.name}: OIDC deploys; may only assume the environment's CDK bootstrap roles",
+                assumed_by=self._github(github_deploy_subject(env)),
+                max_session_duration=MAX_SESSION,
+            )
+            if gitlab is not None:
+                role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+                    self._gitlab_statement(gitlab, gitlab_deploy_subject(gitlab, env))
+                )
+            iam.ManagedPolicy(
+                self,
+                f"{env.stage_id}DeployPolicy",
+                description=f"{env.name}: assume the CDK bootstrap roles, nothing else",
+                roles=[role],
+                statements=[
+                    iam.PolicyStatement(
+                        sid="AssumeBootstrapRoles",
+                        actions=["sts:AssumeRole"],
+                        resources=[bootstrap_role_arn(stack, target, kind) for kind in BOOTSTRAP_ROLE_KINDS],
+                    )
+                ],
+            )
+            self.deploy_roles[env.name] = role
+            cdk.CfnOutput(self, f"{env.stage_id}DeployRoleArn", value=role.role_arn)
+
+        # Pull requests may only read: the lookup role (ReadOnlyAccess without KMS decrypt, set up by
+        # `cdk bootstrap`) is all `cdk diff` needs to fetch the deployed templates.
+        self.diff_role = iam.Role(
+            self,
+            "DiffRole",
+            description="cdk diff on pull requests: may only assume the environments' CDK lookup roles",
+            assumed_by=self._github(github_subject(environments[0].repository, "pull_request")),
+            max_session_duration=MAX_SESSION,
+        )
+        iam.ManagedPolicy(
+            self,
+            "DiffPolicy",
+            description="assume the CDK lookup roles of every environment, nothing else",
+            roles=[self.diff_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="AssumeLookupRoles",
+                    actions=["sts:AssumeRole"],
+                    resources=sorted(
+                        {
+                            bootstrap_role_arn(stack, TargetEnvironment(env.account, env.region), "lookup")
+                            for env in environments
+                        }
+                    ),
+                )
+            ],
+        )
+        cdk.CfnOutput(self, "DiffRoleArn", value=self.diff_role.role_arn)
+
+    def _github(self, subject: str) -> iam.FederatedPrincipal:
+        return iam.FederatedPrincipal(
+            self.github_provider_arn,
+            conditions={"StringEquals": {f"{GITHUB_HOST}:aud": AUDIENCE, f"{GITHUB_HOST}:sub": subject}},
+            assume_role_action="sts:AssumeRoleWithWebIdentity",
+        )
+
+    def _gitlab_statement(self, gitlab: GitLabConfig, subject: str) -> iam.PolicyStatement:
+        assert self.gitlab_provider_arn is not None  # noqa: S101 - set whenever gitlab is
+        return iam.PolicyStatement(
+            actions=["sts:AssumeRoleWithWebIdentity"],
+            principals=[iam.FederatedPrincipal(self.gitlab_provider_arn)],
+            conditions={"StringEquals": {f"{gitlab.host}:aud": AUDIENCE, f"{gitlab.host}:sub": subject}},
+        )

@@ -1,0 +1,117 @@
+"""The delivery path, once, in the tooling account: deploy identities, the pipeline, the findings gate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_signer as signer
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from components.delivery_pipeline import DeliveryPipeline
+from components.deploy_roles import DeployRoles
+from components.findings_gate import FindingsGate
+from components.log_retention import retention
+from config.model import DeliveryConfig, EnvironmentConfig
+
+
+class DeliveryStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        delivery: DeliveryConfig,
+        environments: Sequence[EnvironmentConfig],
+        stages: Sequence[cdk.Stage],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.key = kms.Key(
+            self,
+            "DeliveryKey",
+            alias="alias/delivery",
+            description="delivery: build logs, notifications, the findings gate's queue and environment",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            pending_window=cdk.Duration.days(30),
+        )
+        self._allow_services(self.key)
+        self.deploy_roles = DeployRoles(self, "DeployRoles", environments=environments, gitlab=delivery.gitlab)
+        self.notifications = sns.Topic(
+            self, "Notifications", display_name="Delivery pipeline", master_key=self.key, enforce_ssl=True
+        )
+        self.notifications.add_subscription(subscriptions.EmailSubscription(delivery.notifications_email))
+        self.build_logs = logs.LogGroup(
+            self,
+            "BuildLogs",
+            encryption_key=self.key,
+            retention=retention(delivery.log_retention_days),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.signing_profile = signer.SigningProfile(
+            self,
+            "ImageSigningProfile",
+            platform=signer.Platform.NOTATION_OCI_SHA384_ECDSA,
+            signature_validity=cdk.Duration.days(365),
+        )
+        repository = environments[0].repository
+        self.gate = FindingsGate(
+            self,
+            "FindingsGate",
+            environments=environments,
+            scope_prefix=repository.full_name,
+            key=self.key,
+            log_retention_days=delivery.log_retention_days,
+        )
+        self.pipeline = DeliveryPipeline(
+            self,
+            "Delivery",
+            delivery=delivery,
+            environments=environments,
+            stages=stages,
+            gate_function=self.gate.function,
+            log_group=self.build_logs,
+            notifications=self.notifications,
+            signing_profile=self.signing_profile,
+        )
+        code_pipeline = self.pipeline.pipeline.pipeline
+        self.gate.grant_artifacts(
+            bucket=code_pipeline.artifact_bucket, key=code_pipeline.artifact_bucket.encryption_key
+        )
+
+    def _allow_services(self, key: kms.Key) -> None:
+        # CloudWatch Logs (this account's log groups only) and CodeStar Notifications (to publish to the
+        # encrypted topic) must be able to use the key.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowPipelineNotifications",
+                principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"}},
+            )
+        )
