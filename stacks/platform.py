@@ -11,8 +11,8 @@ import aws_cdk as cdk
 
 from compliance.acknowledgements import (
     AppliedAcknowledgement,
-    apply_acknowledgements,
     Scope,
+    apply_acknowledgements,
     apply_stack_acknowledgements,
     load_acknowledgements,
 )

@@ -30,6 +30,8 @@ class SynthesizedApp:
     # baseline stack id (`Baseline`, `Baseline-<account>`) -> template; app-level, outside any stage
     baseline_templates: dict[str, dict]
     baseline_termination_protection: dict[str, bool]
+    # the app-level Delivery stack (OIDC roles, pipeline, findings gate); absent when not built
+    delivery_template: dict | None
 
     def template(self, stage: str, stack: str) -> dict:
         return self.templates[(stage, stack)]
@@ -83,6 +85,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
         artifact = assembly.get_stack_artifact(baseline.artifact_id)
         baseline_templates[baseline.node.id] = json.loads(Path(artifact.template_full_path).read_text())
         baseline_termination_protection[baseline.node.id] = bool(artifact.termination_protection)
+    delivery_template = None
+    if platform.delivery is not None:
+        artifact = assembly.get_stack_artifact(platform.delivery.artifact_id)
+        delivery_template = json.loads(Path(artifact.template_full_path).read_text())
     return SynthesizedApp(
         outdir=outdir,
         templates=templates,
@@ -90,4 +96,5 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
         platform=platform,
         baseline_templates=baseline_templates,
         baseline_termination_protection=baseline_termination_protection,
+        delivery_template=delivery_template,
     )

@@ -128,7 +128,7 @@ lean_trade_off = false
 reason = "inspector enable supports no resource level permissions"
 """,
     )
-    with pytest.raises(AcknowledgementError, match="a baseline has no profile"):
+    with pytest.raises(AcknowledgementError, match="a baseline stack has no profile"):
         load_acknowledgements(path)
 
 
@@ -150,7 +150,7 @@ reason = "inspector enable supports no resource level permissions"
 def test_baseline_entries_apply_to_baseline_stacks_only(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
-    from compliance.acknowledgements import Scope, apply_acknowledgements, apply_baseline_acknowledgements
+    from compliance.acknowledgements import Scope, apply_acknowledgements, apply_stack_acknowledgements
 
     path = write(
         tmp_path,
@@ -169,10 +169,10 @@ reason = "inspector enable supports no resource level permissions"
     assert apply_acknowledgements(cdk.Stage(app, "Dev"), load_environments("dev")[0], (ack,)) == ()
     stack = cdk.Stack(app, "Baseline")
     with pytest.raises(AcknowledgementError, match="matches no construct in baseline stack 'Baseline'"):
-        apply_baseline_acknowledgements(stack, (ack,))
+        apply_stack_acknowledgements(stack, Scope.BASELINE, (ack,))
     inspector = cdk.Resource(stack, "Inspector")
     cdk.CfnResource(cdk.Resource(inspector, "EnablerPolicy"), "Resource", type="AWS::IAM::ManagedPolicy")
-    [applied] = apply_baseline_acknowledgements(stack, (ack,))
+    [applied] = apply_stack_acknowledgements(stack, Scope.BASELINE, (ack,))
     assert (applied.environment, applied.construct_path) == ("Baseline", "Inspector/EnablerPolicy/Resource")
 
 
