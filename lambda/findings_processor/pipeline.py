@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -79,6 +80,19 @@ def process(sources: Iterable[tuple[str, Callable[[], bytes]]]) -> ScanResult:
 
 def parse_report(name: str, read: Callable[[], bytes]) -> tuple[str, list[Finding], ReportContext]:
     """Parse one report completely or not at all (UnreadableReport says what is wrong)."""
+    # The cyclic garbage collector is paused while the document and its findings are built: neither
+    # holds reference cycles (reference counting frees them), yet every collection of the old
+    # generation would walk the whole parsed document, which costs a third of the time on large reports.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(name, read)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(name: str, read: Callable[[], bytes]) -> tuple[str, list[Finding], ReportContext]:
     try:
         raw = read()
     except OSError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -100,6 +101,22 @@ def cut(text: str, limit: int) -> tuple[str, bool]:
     return text[: limit - len(TRUNCATION_MARK)].rstrip() + TRUNCATION_MARK, True
 
 
+# Enum `.name`/`.value` are descriptors that cost more than the rest of a field: looked up once here.
+_SEVERITY_NAMES = {severity: severity.name for severity in Severity}
+_CATEGORY_VALUES = {category: category.value for category in Category}
+
+
+@functools.lru_cache(maxsize=16)
+def _target_constants(target: Target) -> tuple[str, str]:
+    """(ProductArn, partition): the same for every finding sent to one target."""
+    return target.product_arn, target.partition
+
+
+def _cut(text: str, limit: int) -> str:
+    # Most values are well within their limit: one length check instead of a call to cut().
+    return text if len(text) <= limit else cut(text, limit)[0]
+
+
 def to_asff(
     finding: Finding,
     target: Target,
@@ -109,24 +126,32 @@ def to_asff(
     record_state: str = "ACTIVE",
 ) -> dict[str, Any]:
     truncated = []
-    title, was_cut = cut(finding.title, TITLE_LIMIT)
-    if was_cut:
+    title = finding.title
+    if len(title) > TITLE_LIMIT:
+        title = cut(title, TITLE_LIMIT)[0]
         truncated.append("Title")
-    description, was_cut = cut(finding.description, DESCRIPTION_LIMIT)
-    if was_cut:
+    description = finding.description
+    if len(description) > DESCRIPTION_LIMIT:
+        description = cut(description, DESCRIPTION_LIMIT)[0]
         truncated.append("Description")
-    severity = {"Label": finding.severity.name, "Original": finding.severity_original[:ORIGINAL_SEVERITY_LIMIT]}
-    types = [_TYPES[finding.category]]
+    product_arn, partition = _target_constants(target)
+    category = finding.category
+    severity = {
+        "Label": _SEVERITY_NAMES[finding.severity],
+        "Original": finding.severity_original[:ORIGINAL_SEVERITY_LIMIT],
+    }
+    types = [_TYPES[category]]
     provider_fields: dict[str, Any] = {"Severity": severity, "Types": types}
-    confidence = _CONFIDENCE.get((finding.confidence or "").upper())
+    confidence = _CONFIDENCE.get(finding.confidence.upper()) if finding.confidence else None
     if confidence is not None:
         provider_fields["Confidence"] = confidence
+    scanner = finding.scanner
     record: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": target.finding_id(finding),
-        "ProductArn": target.product_arn,
+        "Id": f"{target.scope}/{scanner}/{finding.fingerprint}",
+        "ProductArn": product_arn,
         "ProductName": PRODUCT_NAME,
-        "GeneratorId": f"{finding.scanner}/{finding.rule_id}"[:ID_LIMIT],
+        "GeneratorId": f"{scanner}/{finding.rule_id}"[:ID_LIMIT],
         "AwsAccountId": target.account_id,
         "Types": types,
         "CreatedAt": created_at,
@@ -135,13 +160,13 @@ def to_asff(
         "FindingProviderFields": provider_fields,
         "Title": title,
         "Description": description,
-        "Resources": [_resource(finding, target)],
+        "Resources": [_resource(finding, target, partition)],
         "RecordState": record_state,
     }
     remediation = _remediation(finding)
     if remediation:
         record["Remediation"] = {"Recommendation": remediation}
-    if finding.category is Category.VULNERABILITY and finding.package:
+    if category is Category.VULNERABILITY and finding.package:
         record["Vulnerabilities"] = [_vulnerability(finding)]
     if finding.suppressed:
         # Honoured only when the finding is created; later imports never overwrite a customer's workflow.
@@ -150,7 +175,7 @@ def to_asff(
     return record
 
 
-def _resource(finding: Finding, target: Target) -> dict[str, Any]:
+def _resource(finding: Finding, target: Target, partition: str) -> dict[str, Any]:
     if finding.resource and finding.category is Category.MISCONFIGURATION:
         resource_type, resource_id = "Other", finding.resource
     elif finding.image:
@@ -161,24 +186,23 @@ def _resource(finding: Finding, target: Target) -> dict[str, Any]:
         resource_type, resource_id = "Other", f"pkg:{finding.package}@{finding.version or 'unknown'}"
     else:
         resource_type, resource_id = "Other", finding.resource or target.scope
-    other = {
-        key: value[:DETAILS_OTHER_VALUE_LIMIT]
-        for key, value in (
-            ("file", finding.file),
-            ("lines", _lines(finding)),
-            ("package", finding.package),
-            ("installedVersion", finding.version),
-            ("fixedVersion", finding.fixed_version),
-            ("image", finding.image),
-            ("layer", finding.layer),
-            ("resource", finding.resource),
-        )
-        if value
-    }
+    other = {}
+    for key, value in (
+        ("file", finding.file),
+        ("lines", _lines(finding)),
+        ("package", finding.package),
+        ("installedVersion", finding.version),
+        ("fixedVersion", finding.fixed_version),
+        ("image", finding.image),
+        ("layer", finding.layer),
+        ("resource", finding.resource),
+    ):
+        if value:
+            other[key] = value[:DETAILS_OTHER_VALUE_LIMIT]
     resource: dict[str, Any] = {
         "Type": resource_type,
-        "Id": cut(resource_id, ID_LIMIT)[0],
-        "Partition": target.partition,
+        "Id": _cut(resource_id, ID_LIMIT),
+        "Partition": partition,
         "Region": target.region,
     }
     if other:
@@ -203,7 +227,7 @@ def _remediation(finding: Finding) -> dict[str, str] | None:
         text = f"See {finding.reference_url} for how to fix {finding.rule_id}."
     else:
         return None
-    recommendation = {"Text": cut(text, REMEDIATION_LIMIT)[0]}
+    recommendation = {"Text": _cut(text, REMEDIATION_LIMIT)}
     if finding.reference_url and finding.reference_url.startswith(("https://", "http://")):
         recommendation["Url"] = finding.reference_url[:2048]
     return recommendation
@@ -233,7 +257,7 @@ def _product_fields(finding: Finding, target: Target, truncated: list[str]) -> d
         "platform/Scope": target.scope,
         "platform/Fingerprint": finding.fingerprint,
         "platform/RuleId": finding.rule_id,
-        "platform/Category": finding.category.value,
+        "platform/Category": _CATEGORY_VALUES[finding.category],
         "platform/Location": finding.location,
     }
     if finding.confidence:
@@ -246,7 +270,7 @@ def _product_fields(finding: Finding, target: Target, truncated: list[str]) -> d
         fields["platform/Suppressed"] = "true"
     if truncated:
         fields["platform/Truncated"] = ",".join(truncated)
-    return {key: cut(value, PRODUCT_FIELD_VALUE_LIMIT)[0] for key, value in fields.items() if value.strip()}
+    return {key: _cut(value, PRODUCT_FIELD_VALUE_LIMIT) for key, value in fields.items() if value.strip()}
 
 
 def severity_label(severity: Severity) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import IO, Any
 from urllib.parse import quote
 
 from findings_processor import __version__
-from findings_processor.model import Finding, Severity
+from findings_processor.model import Category, Finding, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "platformFindingFingerprint/v1"
@@ -28,6 +29,10 @@ _SECURITY_SEVERITY = {
     Severity.INFORMATIONAL: "0.0",
 }
 MESSAGE_LIMIT = 4096
+# Enum `.name`/`.value` are descriptors that cost more than the rest of a field: looked up once here.
+_SEVERITY_NAMES = {severity: severity.name for severity in Severity}
+_CATEGORY_VALUES = {category: category.value for category in Category}
+_SEVERITY_RANK = {severity: float(score) for severity, score in _SECURITY_SEVERITY.items()}
 
 
 def write(findings: Sequence[Finding], stream: IO[str]) -> None:
@@ -52,7 +57,7 @@ def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
         else:
             # A rule is as severe as its worst result (vulnerability ids are rated per package).
             properties = rules[rule_index[finding.rule_id]]["properties"]
-            if float(_SECURITY_SEVERITY[finding.severity]) > float(properties["security-severity"]):
+            if _SEVERITY_RANK[finding.severity] > float(properties["security-severity"]):
                 properties["security-severity"] = _SECURITY_SEVERITY[finding.severity]
     driver = {
         "name": scanner,
@@ -77,7 +82,7 @@ def _rule(finding: Finding) -> dict[str, Any]:
         "shortDescription": {"text": finding.title[:1024]},
         "properties": {
             "security-severity": _SECURITY_SEVERITY[finding.severity],
-            "tags": ["security", finding.category.value, *finding.cwes],
+            "tags": ["security", _CATEGORY_VALUES[finding.category], *finding.cwes],
         },
     }
     if finding.reference_url and finding.reference_url.startswith(("https://", "http://")):
@@ -85,7 +90,9 @@ def _rule(finding: Finding) -> dict[str, Any]:
     return rule
 
 
+@functools.lru_cache(maxsize=4096)
 def _uri(path: str) -> str:
+    # Cached: many results share a file, and quote() walks the path character by character.
     return quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
 
 
@@ -98,9 +105,9 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "message": {"text": text[:MESSAGE_LIMIT]},
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {
-            "severity": finding.severity.name,
+            "severity": _SEVERITY_NAMES[finding.severity],
             "originalSeverity": finding.severity_original,
-            "category": finding.category.value,
+            "category": _CATEGORY_VALUES[finding.category],
         },
     }
     if finding.file:
