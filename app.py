@@ -16,6 +16,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from compliance.acknowledgements import AcknowledgementError
+from compliance.rule_packs import refusals
 from config import ConfigError, load_delivery, load_environments
 from config.baselines import load_baselines
 from config.loader import CONFIG_DIR
@@ -41,17 +42,27 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
-        app.synth()
+        assembly = app.synth()
     except RuntimeError as error:
+        # In-memory mode (tests, `python app.py`): aws-cdk-lib raises on a refused synth.
         if "ValidationFailed" not in str(error):
             raise
-        print(
-            "error: the compliance gate refused this synth; each finding above names its rule and construct path. "
-            "Fix the resource, or acknowledge the finding with a reason in compliance/acknowledgements.toml.",
-            file=sys.stderr,
-        )
-        return 1
+        return _refused()
+    found = refusals(Path(assembly.directory))
+    for refusal in found:
+        print("\n".join(refusal.lines) + "\n", file=sys.stderr)
+    if found:
+        return _refused()
     return 0
+
+
+def _refused() -> int:
+    print(
+        "error: the compliance gate refused this synth; each finding above names its rule and construct path. "
+        "Fix the resource, or acknowledge the finding with a reason in compliance/acknowledgements.toml.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

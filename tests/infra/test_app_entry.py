@@ -37,3 +37,41 @@ def test_overlapping_cidr_exits_non_zero_naming_the_field(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "field 'network.vpc_cidr' = '10.10.0.0/20' overlaps environment 'dev'" in result.stderr
+
+
+def test_cdk_cli_synth_fails_on_an_unacknowledged_finding_and_shows_it(tmp_path: Path) -> None:
+    # Given dev with ECS Exec on: its task role gets wildcard SSM permissions that no entry acknowledges
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO_ROOT / "config", config_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    with (config_dir / "dev.toml").open("a") as dev:
+        dev.write("\n[service]\nenable_ecs_exec = true\n")
+
+    # When it is synthesized through the CDK CLI, as `make synth` does (the app then runs in the
+    # CLI's "process" mode, where aws-cdk-lib itself does not raise)
+    result = subprocess.run(
+        [
+            str(REPO_ROOT / "node_modules" / ".bin" / "cdk"),
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "--ci",
+            "-c",
+            "env=dev",
+            "-c",
+            f"config_dir={config_dir}",
+            "--output",
+            str(tmp_path / "cdk.out"),
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true", "CDK_DISABLE_CLI_TELEMETRY": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    # Then the synth fails, naming the rule, the construct path and the id to acknowledge it with
+    assert result.returncode != 0
+    assert "Dev/Service/WebService/TaskDefinition/TaskRole/DefaultPolicy/Resource" in result.stderr
+    assert "Acknowledge with 'AwsSolutions::AwsSolutions-IAM5[Resource::*]'" in result.stderr
+    assert "the compliance gate refused this synth" in result.stderr
