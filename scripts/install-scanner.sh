@@ -4,8 +4,8 @@
 #
 #   scripts/install-scanner.sh NAME [DIR]
 #
-# The pin (version, HTTPS URL, SHA-256, archive layout) comes from the pin file: delivery/scanners.toml
-# when present (the pipeline's), else ci/scanners.toml; SCANNER_PINS overrides both. Never `latest`,
+# The pin (version, HTTPS URL, SHA-256, archive layout) comes from delivery/scanners.toml, the one pin
+# file the pipeline's buildspecs are generated from too (SCANNER_PINS overrides it). Never `latest`,
 # never `curl | sh`: the archive is downloaded to a file, `sha256sum -c` must pass, and only then is it
 # unpacked. A pin without a checksum, or a refused release, fails before anything is downloaded.
 # An archive already in SCANNER_DOWNLOAD_DIR is verified instead of downloaded again.
@@ -15,13 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NAME="${1:?usage: scripts/install-scanner.sh NAME [DIR]}"
 DEST="${2:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}/scanner-bin}"
-if [[ -n "${SCANNER_PINS:-}" ]]; then
-  PINS="$SCANNER_PINS"
-elif [[ -f "$ROOT/delivery/scanners.toml" ]]; then
-  PINS="$ROOT/delivery/scanners.toml"
-else
-  PINS="$ROOT/ci/scanners.toml"
-fi
+PINS="${SCANNER_PINS:-$ROOT/delivery/scanners.toml}"
 DOWNLOADS="${SCANNER_DOWNLOAD_DIR:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}/scanner-downloads}"
 
 die() { echo "install-scanner: $*" >&2; exit 1; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The security-scan stage's one entry point: the pipeline's buildspec and the local test both run it.
+# The one scan entry point: the pipeline's scan stage, the CI checks (GitHub Actions, GitLab CI) and
+# the local test all run it.
 #
-#   scripts/security-scan.sh --env ENV --out DIR [--scanners LIST] [--unavailable LIST]
+#   scripts/security-scan.sh --env ENV --out DIR [--scanners LIST] [--unavailable LIST] [--commits RANGE]
 #                            [--image-archive FILE] [--cdk-out DIR] [--scope SCOPE] [--import]
 #
 # Each scanner writes its native report into DIR/reports/; the findings processor then reads them all,
@@ -13,17 +14,19 @@
 #                gitleaks,trivy-image,grype (default: all but the image scanners, which need --image-archive)
 # --unavailable  scanners this machine does not have; they are skipped and named in the log. Any other
 #                missing scanner is an error: a scan that silently skips a scanner is not a pass.
+# --commits      a git range for gitleaks (a pull request's commits, BASE..HEAD); empty or absent: the
+#                whole history
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CODE_SCANNERS="bandit,pip-audit,semgrep,checkov,trivy-fs,trivy-config,gitleaks"
-ENV_NAME="" OUT="" SCANNERS="" UNAVAILABLE="" IMAGE_ARCHIVE="" CDK_OUT="cdk.out" SCOPE="" IMPORT=""
+ENV_NAME="" OUT="" SCANNERS="" UNAVAILABLE="" IMAGE_ARCHIVE="" CDK_OUT="cdk.out" SCOPE="" IMPORT="" COMMITS=""
 SCANNER_BIN="${SCANNER_BIN:-$ROOT/.venv-scanners/bin}"
 PYTHON="${PROCESSOR_PYTHON:-$ROOT/.venv/bin/python}"
 # Python code scanned by bandit and semgrep: the app, its constructs, the Lambda and the workload.
 CODE_TARGETS=(app.py config stacks components compliance delivery lambda scripts service)
 
-usage() { sed -n '2,16p' "$0" >&2; exit 2; }
+usage() { sed -n '2,20p' "$0" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --env) ENV_NAME="$2"; shift 2 ;;
@@ -33,6 +36,7 @@ while [[ $# -gt 0 ]]; do
     --image-archive) IMAGE_ARCHIVE="$2"; shift 2 ;;
     --cdk-out) CDK_OUT="$2"; shift 2 ;;
     --scope) SCOPE="$2"; shift 2 ;;
+    --commits) COMMITS="${2:-}"; shift 2 ;;
     --import) IMPORT="--import"; shift ;;
     *) echo "security-scan: unknown argument $1" >&2; usage ;;
   esac
@@ -44,6 +48,9 @@ cd "$ROOT"
 mkdir -p "$OUT/reports" "$OUT/results"
 REPORTS="$(cd "$OUT/reports" && pwd)"
 RESULTS="$(cd "$OUT/results" && pwd)"
+# trivy must not read the scan's own output (reports quote code and would be scanned as source).
+OUT_DIR="$(cd "$OUT" && pwd)"
+TRIVY_SKIP=(--skip-dirs node_modules --skip-dirs .venv --skip-dirs .venv-scanners --skip-dirs "$OUT_DIR")
 
 listed() { [[ ",$2," == *",$1,"* ]]; }
 # The command of a scanner: the pinned Python scanners' venv first, then PATH (the pinned binaries).
@@ -96,11 +103,10 @@ run_scanner() {
       expect_report "$REPORTS/checkov.json" checkov ;;
     trivy-fs)
       "$cmd" fs --quiet --scanners vuln,secret --format json --output "$REPORTS/trivy-fs.json" \
-        --skip-dirs node_modules --skip-dirs .venv --skip-dirs .venv-scanners --skip-dirs cdk.out . || true
+        "${TRIVY_SKIP[@]}" --skip-dirs cdk.out . || true
       expect_report "$REPORTS/trivy-fs.json" trivy-fs ;;
     trivy-config)
-      "$cmd" config --quiet --format json --output "$REPORTS/trivy-config.json" \
-        --skip-dirs node_modules --skip-dirs .venv --skip-dirs .venv-scanners . || true
+      "$cmd" config --quiet --format json --output "$REPORTS/trivy-config.json" "${TRIVY_SKIP[@]}" . || true
       expect_report "$REPORTS/trivy-config.json" trivy-config ;;
     trivy-image)
       [[ -s "$IMAGE_ARCHIVE" ]] || { echo "security-scan: trivy-image needs --image-archive" >&2; exit 2; }
@@ -111,8 +117,12 @@ run_scanner() {
       "$cmd" "docker-archive:$IMAGE_ARCHIVE" --output json --file "$REPORTS/grype.json" --quiet || true
       expect_report "$REPORTS/grype.json" grype ;;
     gitleaks)
-      # The full history, not the checked-out tree: a secret deleted in a later commit is still leaked.
-      "$cmd" git --redact --no-banner --report-format json --report-path "$REPORTS/gitleaks.json" . || true
+      # History, not the checked-out tree: a secret deleted in a later commit is still leaked. The whole
+      # history unless --commits names a range (a change's own commits in CI checks).
+      local range=()
+      [[ -z "$COMMITS" ]] || range=(--log-opts "$COMMITS")
+      "$cmd" git --redact --no-banner "${range[@]}" --report-format json --report-path "$REPORTS/gitleaks.json" . \
+        || true
       expect_report "$REPORTS/gitleaks.json" gitleaks ;;
     *) echo "security-scan: unknown scanner $name" >&2; exit 2 ;;
   esac

@@ -75,7 +75,7 @@ def test_checks_run_on_merge_requests_and_pushes_with_junit(gitlab: dict[str, An
     ]
     assert checks["artifacts"]["reports"] == {"junit": "scan/results/findings.junit.xml"}
     script = "\n".join(map(str, _flatten(checks["script"])))
-    for command in ("make test", "make synth", "scripts/install-scanner.sh gitleaks", "scripts/ci-scan.sh"):
+    for command in ("make test", "make synth", "scripts/install-scanner.sh gitleaks", "scripts/security-scan.sh"):
         assert command in script
 
 

@@ -15,8 +15,7 @@ import pytest
 from tests.ci.conftest import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "install-scanner.sh"
-PINS = REPO_ROOT / "ci" / "scanners.toml"
-DELIVERY_PINS = REPO_ROOT / "delivery" / "scanners.toml"
+PINS = REPO_ROOT / "delivery" / "scanners.toml"
 
 
 def _archive(path: Path, content: bytes) -> str:
@@ -87,21 +86,35 @@ def test_hijacked_trivy_releases_are_refused(tmp_path: Path, version: str) -> No
 
 def test_shipped_pins_are_exact_https_releases_never_latest() -> None:
     tools = {tool["name"]: tool for tool in tomllib.loads(PINS.read_text())["tool"]}
-    assert set(tools) == {"gitleaks", "trivy"}
+    # What the CI checks install with this script; the pipeline's other tools live in the same file.
+    assert {"gitleaks", "trivy"} <= set(tools)
     for tool in tools.values():
         assert tool["url"].startswith("https://")
-        assert tool["version"] in tool["url"]
+        assert tool["archive"] == "file" or tool["version"] in tool["url"]
         assert "latest" not in tool["url"]
         assert tool["sha256"] == "" or len(tool["sha256"]) == 64
     assert tools["trivy"]["version"] not in {"0.69.4", "0.69.5", "0.69.6"}
 
 
-def test_pins_agree_with_the_pipeline_pins_when_both_exist() -> None:
-    if not DELIVERY_PINS.exists():
-        pytest.skip("delivery/scanners.toml is not on this branch yet; ci/scanners.toml is the only pin file")
-    ours = {tool["name"]: tool for tool in tomllib.loads(PINS.read_text())["tool"]}
-    theirs = {tool["name"]: tool for tool in tomllib.loads(DELIVERY_PINS.read_text())["tool"]}
-    for name, tool in ours.items():
-        assert name in theirs, name
-        for key in ("version", "url", "sha256"):
-            assert tool[key] == theirs[name][key], f"{name}.{key}"
+def test_one_pin_file_and_one_scan_entry_point() -> None:
+    # The CI checks and the pipeline read the same pins and run the same scan script.
+    assert not (REPO_ROOT / "ci" / "scanners.toml").exists()
+    assert not (REPO_ROOT / "scripts" / "ci-scan.sh").exists()
+    assert 'PINS="${SCANNER_PINS:-$ROOT/delivery/scanners.toml}"' in SCRIPT.read_text()
+
+
+def test_the_shipped_pins_install_the_ci_scanners_or_fail_on_a_missing_checksum(tmp_path: Path) -> None:
+    # Given the shipped pin file / When gitleaks is installed / Then it is the pinned release, refused
+    # before any download while its checksum is still empty.
+    env = {**os.environ, "SCANNER_DOWNLOAD_DIR": str(tmp_path / "downloads"), "GITHUB_PATH": ""}
+    env.pop("SCANNER_PINS", None)
+    result = subprocess.run(
+        [str(SCRIPT), "gitleaks", str(tmp_path / "bin")], capture_output=True, text=True, check=False, env=env
+    )
+    gitleaks = {tool["name"]: tool for tool in tomllib.loads(PINS.read_text())["tool"]}["gitleaks"]
+    if gitleaks["sha256"]:
+        pytest.skip("gitleaks' checksum is filled in: installing it would download the release")
+    assert result.returncode != 0
+    assert f"no sha256 for gitleaks {gitleaks['version']}" in result.stderr
+    assert "delivery/scanners.toml" in result.stderr
+    assert not (tmp_path / "downloads").exists()
