@@ -4,7 +4,9 @@ gate the synth on cdk-nag.
 
 `cdk synth -c env=qa` builds one environment (and its account's baseline); without it, every
 environment and every baseline is built.
-`-c config_dir=PATH` reads the configuration from another folder (default: config/).
+`-c config_dir=PATH` reads the configuration from another folder (default: config/), and
+`-c acknowledgements=PATH` the acknowledged findings from another file (default:
+compliance/acknowledgements.toml).
 `-c image_tag=TAG` names the image the service runs (default: `bootstrap`; deployments pass the commit's tag).
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from compliance.acknowledgements import AcknowledgementError
+from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError
 from compliance.rule_packs import refusals
 from config import ConfigError, load_delivery, load_environments
 from config.baselines import load_baselines
@@ -36,6 +38,7 @@ def main() -> int:
             baselines=load_baselines(selected, config_dir),
             delivery=load_delivery(config_dir),
             image_tag=str(image_tag),
+            acknowledgements_file=Path(app.node.try_get_context("acknowledgements") or ACKNOWLEDGEMENTS_FILE),
         )
     except (ConfigError, AcknowledgementError) as error:
         # A clear message and a non-zero exit, not a traceback through jsii.

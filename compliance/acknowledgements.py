@@ -11,9 +11,11 @@ as stale, so the list never carries dead or over-broad acknowledgements.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 import tomllib
+import typing
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -51,6 +53,8 @@ class Acknowledgement:
     lean_trade_off: bool
     reason: str
     scope: Scope = Scope.STAGE
+    # A boolean configuration field (e.g. "service.enable_ecs_exec"): the entry applies only where it is true.
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,8 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
             f"{where}: 'scope' = {scope!r} is not allowed; allowed: {', '.join(s.value for s in Scope)}"
         )
     required = _STAGE_KEYS if scope == Scope.STAGE else _STACK_KEYS
-    allowed = required | {"scope"}
+    # `when` (stage entries only) names a boolean config field; the entry then applies only where it is true.
+    allowed = required | ({"scope", "when"} if scope == Scope.STAGE else {"scope"})
     unknown = set(entry) - allowed
     missing = required - set(entry)
     if unknown or missing:
@@ -119,19 +124,30 @@ def _parse(index: int, entry: dict[str, object], file_name: str) -> Acknowledgem
         raise AcknowledgementError(
             f"{where} ({path}): a lean trade-off applies to the lean profile only; profiles = {profiles}"
         )
+    when = entry.get("when")
+    if when is not None and (not isinstance(when, str) or when not in _BOOLEAN_FIELDS):
+        raise AcknowledgementError(
+            f"{where} ({path}): 'when' = {when!r} must name a boolean configuration field: "
+            f"{', '.join(sorted(_BOOLEAN_FIELDS))}"
+        )
     return Acknowledgement(
         path=path,
         findings=tuple(findings),
         profiles=tuple(Profile(p) for p in profiles),
         lean_trade_off=trade_off,
         reason=" ".join(reason.split()),
+        when=when,
     )
 
 
 def apply_acknowledgements(
     stage: cdk.Stage, env: EnvironmentConfig, acknowledgements: tuple[Acknowledgement, ...]
 ) -> tuple[AppliedAcknowledgement, ...]:
-    applicable = [a for a in acknowledgements if a.scope == Scope.STAGE and env.profile in a.profiles]
+    applicable = [
+        a
+        for a in acknowledgements
+        if a.scope == Scope.STAGE and env.profile in a.profiles and (a.when is None or _flag(env, a.when))
+    ]
     return _apply(stage, f"environment {env.name!r}", env.name, applicable)
 
 
@@ -161,6 +177,27 @@ def _apply(
                 cdk.Validations.of(constructs[path]).acknowledge(cdk.Acknowledgment(id=finding, reason=ack.reason))
                 applied.append(AppliedAcknowledgement(label, path, finding, ack.lean_trade_off, ack.reason))
     return tuple(applied)
+
+
+def _boolean_fields(cls: type, prefix: str = "") -> set[str]:
+    """Dotted paths of the boolean fields of the environment configuration, e.g. `service.enable_ecs_exec`."""
+    fields: set[str] = set()
+    for name, annotation in typing.get_type_hints(cls).items():
+        if annotation is bool:
+            fields.add(prefix + name)
+        elif isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+            fields |= _boolean_fields(annotation, f"{prefix}{name}.")
+    return fields
+
+
+_BOOLEAN_FIELDS = _boolean_fields(EnvironmentConfig)
+
+
+def _flag(env: EnvironmentConfig, dotted: str) -> bool:
+    value: object = env
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value is True
 
 
 def _relative_path(root: IConstruct, construct: IConstruct) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aws_cdk as cdk
 
 from compliance.acknowledgements import (
+    ACKNOWLEDGEMENTS_FILE,
     AppliedAcknowledgement,
     Scope,
     apply_acknowledgements,
@@ -49,6 +51,7 @@ def build_platform(
     baselines: Sequence[BaselineConfig] = (),
     delivery: DeliveryConfig | None = None,
     image_tag: str = DEFAULT_IMAGE_TAG,
+    acknowledgements_file: Path = ACKNOWLEDGEMENTS_FILE,
 ) -> Platform:
     """Every environment's stage and, when all environments are built and `delivery` is given, the pipeline.
 
@@ -61,7 +64,7 @@ def build_platform(
                 "at most 128 characters, not starting with '.' or '-'"
             ]
         )
-    acknowledgements = load_acknowledgements()
+    acknowledgements = load_acknowledgements(acknowledgements_file)
     stages = tuple(EnvironmentStage(app, env_config=env, image_tag=image_tag) for env in environments)
     applied = tuple(
         ack for stage in stages for ack in apply_acknowledgements(stage, stage.env_config, acknowledgements)

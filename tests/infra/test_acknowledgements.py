@@ -184,3 +184,50 @@ def test_every_baseline_acknowledgement_is_applied(synthesized) -> None:
     assert entries
     assert {a.environment for a in applied} == {"Baseline"}
     assert {(a.finding) for a in applied} == {f for e in entries for f in e.findings}
+
+
+def test_when_must_name_a_boolean_configuration_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+path = "Service/WebService/TaskDefinition/TaskRole/DefaultPolicy/Resource"
+findings = ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+profiles = ["lean"]
+lean_trade_off = false
+when = "service.cpu"
+reason = "names a number, not a flag, so it cannot decide anything"
+""",
+    )
+    with pytest.raises(AcknowledgementError, match=r"'when' = 'service.cpu' must name a boolean configuration field"):
+        load_acknowledgements(path)
+
+
+def test_entry_with_when_applies_only_where_the_flag_is_on(tmp_path: Path) -> None:
+    import dataclasses
+
+    import aws_cdk as cdk
+    from aws_cdk import aws_sns as sns
+
+    from compliance.acknowledgements import apply_acknowledgements
+
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+path = "Service/Topic/Resource"
+findings = ["AwsSolutions::AwsSolutions-SNS2"]
+profiles = ["lean"]
+lean_trade_off = false
+when = "service.enable_ecs_exec"
+reason = "stands in for a finding that exists only while ECS Exec is on"
+""",
+    )
+    dev = load_environments("dev")[0]
+    assert dev.service.enable_ecs_exec is False
+    with_exec = dataclasses.replace(dev, service=dataclasses.replace(dev.service, enable_ecs_exec=True))
+    for env, expected in ((dev, 0), (with_exec, 1)):
+        stage = cdk.Stage(cdk.App(), "Dev")
+        sns.Topic(cdk.Stack(stage, "Service"), "Topic")
+        # Off: not applied, and not refused as stale either; on: applied to the one construct.
+        assert len(apply_acknowledgements(stage, env, load_acknowledgements(path))) == expected

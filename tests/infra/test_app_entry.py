@@ -40,13 +40,15 @@ def test_overlapping_cidr_exits_non_zero_naming_the_field(tmp_path: Path) -> Non
 
 
 def test_cdk_cli_synth_fails_on_an_unacknowledged_finding_and_shows_it(tmp_path: Path) -> None:
-    # Given dev with ECS Exec on: its task role gets wildcard SSM permissions that no entry acknowledges
-    config_dir = tmp_path / "config"
-    shutil.copytree(REPO_ROOT / "config", config_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    with (config_dir / "dev.toml").open("a") as dev:
-        dev.write("\n[service]\nenable_ecs_exec = true\n")
+    # Given the shipped acknowledgements without the one for PostgreSQL's standard port
+    shipped = (REPO_ROOT / "compliance" / "acknowledgements.toml").read_text()
+    entries = shipped.split("\n[[acknowledgement]]\n")
+    kept = [entry for entry in entries if '"AwsSolutions::AwsSolutions-RDS11"' not in entry]
+    assert len(kept) == len(entries) - 1
+    acknowledgements = tmp_path / "acknowledgements.toml"
+    acknowledgements.write_text("\n[[acknowledgement]]\n".join(kept))
 
-    # When it is synthesized through the CDK CLI, as `make synth` does (the app then runs in the
+    # When dev is synthesized through the CDK CLI, as `make synth` does (the app then runs in the
     # CLI's "process" mode, where aws-cdk-lib itself does not raise)
     result = subprocess.run(
         [
@@ -58,7 +60,7 @@ def test_cdk_cli_synth_fails_on_an_unacknowledged_finding_and_shows_it(tmp_path:
             "-c",
             "env=dev",
             "-c",
-            f"config_dir={config_dir}",
+            f"acknowledgements={acknowledgements}",
             "--output",
             str(tmp_path / "cdk.out"),
         ],
@@ -72,6 +74,6 @@ def test_cdk_cli_synth_fails_on_an_unacknowledged_finding_and_shows_it(tmp_path:
 
     # Then the synth fails, naming the rule, the construct path and the id to acknowledge it with
     assert result.returncode != 0
-    assert "Dev/Service/WebService/TaskDefinition/TaskRole/DefaultPolicy/Resource" in result.stderr
-    assert "Acknowledge with 'AwsSolutions::AwsSolutions-IAM5[Resource::*]'" in result.stderr
+    assert "Dev/Data/Database/Instance/Resource" in result.stderr
+    assert "Acknowledge with 'AwsSolutions::AwsSolutions-RDS11'" in result.stderr
     assert "the compliance gate refused this synth" in result.stderr
