@@ -3,7 +3,8 @@
 Generates a trivy report (100,000 vulnerabilities), a checkov report (50,000 failed checks) and a
 semgrep report (20,000 results) in a temporary folder. For each, in fresh subprocesses, several runs
 each: the floor (`json.load` of the file) and the processor (read, parse, normalize, write ASFF and
-SARIF, plan BatchImportFindings calls). Prints the medians of wall time and peak RSS, their ratios,
+SARIF, plan BatchImportFindings calls), run in alternation so that load changes on a shared machine
+hit both. Prints the medians of wall time and peak RSS, the ratios of the medians,
 and the calls the import would make (must be ceil(findings / 100)). Then the handler module's import
 time from `python -X importtime`. Targets: time <= 3x floor, peak memory <= 1.5x floor's.
 """
@@ -49,37 +50,28 @@ print(json.dumps({"seconds": elapsed, "peak_kib": peak_kib()}))
 """
 )
 
+# The processor as the command line runs it: the same reading, parsing and de-duplication
+# (pipeline.process) and the same functions writing the ASFF and SARIF files (outputs.write_asff,
+# outputs.write_sarif). The calls are planned from the sizes of the ASFF records just written.
 _PROCESSOR = (
     _PEAK
     + """
 import json, sys, time
 from pathlib import Path
 start = time.perf_counter()
-from findings_processor.pipeline import parse_report
+from findings_processor.outputs import write_asff, write_sarif
+from findings_processor.pipeline import file_sources, process
 from findings_processor.securityhub import plan_batches
-from findings_processor.writers import asff, sarif
+from findings_processor.writers.asff import Target
 
 path, out = Path(sys.argv[1]), Path(sys.argv[2])
-scanner, findings, ctx = parse_report(str(path), path.read_bytes)
-target = asff.Target("123456789012", "eu-central-1", "bench/main")
-now = "2030-01-01T00:00:00.000Z"
-
-def asff_written(stream):
-    # Each record is serialized once: written to the ASFF file and measured for batching.
-    stream.write("[")
-    for number, finding in enumerate(findings):
-        record = asff.to_asff(finding, target, created_at=now, updated_at=now)
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        stream.write(("," if number else "") + text + "\\n")
-        yield record["Id"], record, len(text.encode("utf-8"))
-    stream.write("]")
-
-with open(out / "findings.asff.json", "w", encoding="utf-8") as stream:
-    calls = sum(1 for _ in plan_batches(asff_written(stream)))
-with open(out / "findings.sarif", "w", encoding="utf-8") as stream:
-    sarif.write(findings, stream)
+result = process(file_sources([path]))
+target = Target("123456789012", "eu-central-1", "bench/main")
+sizes = write_asff(result.findings, target, out / "findings.asff.json")
+write_sarif(result.findings, out / "findings.sarif")
+calls = sum(1 for _ in plan_batches(("", None, size) for size in sizes))
 elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "peak_kib": peak_kib(), "findings": len(findings), "calls": calls}))
+print(json.dumps({"seconds": elapsed, "peak_kib": peak_kib(), "findings": len(result.findings), "calls": calls}))
 """
 )
 
@@ -247,7 +239,7 @@ def _import_ms(module: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median reported)")
+    parser.add_argument("--runs", type=int, default=3, help="floor/processor pairs per report (medians reported)")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full report sizes")
     args = parser.parse_args()
     rng = random.Random(20300101)  # noqa: S311 - test data, fixed seed: the same reports every time
@@ -270,8 +262,11 @@ def main() -> int:
                 json.dump(build(count, rng), handle)
             out = folder / f"{name}-out"
             out.mkdir()
-            floors = [_measure(_FLOOR, str(path)) for _ in range(args.runs)]
-            runs = [_measure(_PROCESSOR, str(path), str(out)) for _ in range(args.runs)]
+            floors, runs = [], []
+            for _ in range(args.runs):
+                # Interleaved (floor, processor, floor, ...): a change in machine load hits both sides.
+                floors.append(_measure(_FLOOR, str(path)))
+                runs.append(_measure(_PROCESSOR, str(path), str(out)))
             load_s = statistics.median(r["seconds"] for r in floors)
             proc_s = statistics.median(r["seconds"] for r in runs)
             load_mib = statistics.median(r["peak_kib"] for r in floors) / 1024

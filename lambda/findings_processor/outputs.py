@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from findings_processor.gate import GateResult
+from findings_processor.model import Finding
 from findings_processor.pipeline import ScanResult
 from findings_processor.writers import asff, junit, sarif, summary
 from findings_processor.writers.asff import Target
+
+# Large writes: the ASFF file of a big scan is hundreds of megabytes written record by record.
+_BUFFER = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +30,9 @@ class Outputs:
 def write_outputs(result: ScanResult, gate: GateResult, target: Target, outputs: Outputs) -> str:
     """Writes the files asked for and returns the Markdown summary."""
     if outputs.asff:
-        now = asff.timestamp(dt.datetime.now(dt.UTC))
-        with _open(outputs.asff) as stream:
-            asff.write_json_array(asff.records(result.findings, target, now), stream)
+        write_asff(result.findings, target, outputs.asff)
     if outputs.sarif:
-        with _open(outputs.sarif) as stream:
-            sarif.write(result.findings, stream)
+        write_sarif(result.findings, outputs.sarif)
     if outputs.junit:
         with _open(outputs.junit) as stream:
             junit.write(gate, stream)
@@ -37,6 +41,32 @@ def write_outputs(result: ScanResult, gate: GateResult, target: Target, outputs:
         with _open(outputs.summary) as stream:
             stream.write(text + "\n")
     return text
+
+
+def write_asff(findings: Sequence[Finding], target: Target, path: Path) -> list[int]:
+    """The BatchImportFindings array for `target`; returns each record's size in UTF-8 bytes."""
+    now = asff.timestamp(dt.datetime.now(dt.UTC))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _gc_paused(), path.open("wb", buffering=_BUFFER) as stream:
+        return asff.write_findings(findings, target, now, stream)
+
+
+def write_sarif(findings: Sequence[Finding], path: Path) -> None:
+    with _gc_paused(), _open(path) as stream:
+        sarif.write(findings, stream)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Writing builds only strings and short-lived containers that reference counting frees; the
+    # cyclic collector would still walk every live finding each time it reaches the old generation.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _open(path: Path):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from findings_processor.model import Finding, Severity
 from findings_processor.pipeline import parse_report
 from findings_processor.reading import UnreadableReport
-from findings_processor.writers import asff
+from findings_processor.writers import asff, sarif
 
 _TARGET = asff.Target("123456789012", "eu-central-1", "test/hostile")
 
@@ -71,6 +71,15 @@ def _check(raw: bytes) -> None:
         assert 1 <= len(record["Title"].strip()) <= 256
         assert 1 <= len(record["Description"].strip()) <= 1024
         json.dumps(record)
+        # The direct encoder writes exactly what json.dumps makes of the record, hostile text included.
+        encoded = asff.encode(
+            finding, _TARGET, created_at="2030-01-01T00:00:00.000Z", updated_at="2030-01-01T00:00:00.000Z"
+        )
+        assert encoded == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        result = sarif._result_json(finding, '{"ruleId":"r","ruleIndex":0,')
+        assert result == json.dumps(
+            sarif._result(finding, 0) | {"ruleId": "r"}, ensure_ascii=False, separators=(",", ":")
+        )
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -277,13 +277,16 @@ def severity_label(severity: Severity) -> str:
     return severity.name
 
 
-def write_json_array(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+def write_json_array(records: Iterable[dict[str, Any]], stream: IO[str], sizes: list[int] | None = None) -> int:
     """Stream a JSON array one record at a time: large scans never exist twice in memory."""
     count = 0
     stream.write("[")
     for record in records:
         stream.write(",\n" if count else "\n")
-        stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        stream.write(text)
+        if sizes is not None:
+            sizes.append(len(text.encode("utf-8", "replace")))
         count += 1
     stream.write("\n]\n" if count else "]\n")
     return count
@@ -292,3 +295,215 @@ def write_json_array(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 def records(findings: Iterable[Finding], target: Target, now: str) -> Iterator[dict[str, Any]]:
     for finding in findings:
         yield to_asff(finding, target, created_at=now, updated_at=now)
+
+
+# Direct encoding. `encode()` returns exactly json.dumps(to_asff(...), ensure_ascii=False,
+# separators=(",", ":")) without building the dict: on large scans building and then encoding the
+# dict cost more than parsing the report. What is the same for every record of one (target,
+# scanner, timestamps) is encoded once, per-record strings go through the encoder json.dumps uses.
+_quote = json.encoder.encode_basestring  # ensure_ascii=False string encoding (the C one when built)
+
+
+def _members(pairs: Iterable[tuple[str, str]], limit: int) -> list[str]:
+    return [f"{_quote(key)}:{_quote(_cut(value, limit))}" for key, value in pairs if value.strip()]
+
+
+@functools.lru_cache(maxsize=64)
+def _frame(target: Target, scanner: str, created_at: str, updated_at: str, record_state: str) -> _Frame:
+    product_arn, partition = _target_constants(target)
+    times = f',"CreatedAt":{_quote(created_at)},"UpdatedAt":{_quote(updated_at)},"Severity":'
+    return _Frame(
+        head='{"SchemaVersion":' + _quote(SCHEMA_VERSION) + ',"Id":' + _quote(f"{target.scope}/{scanner}/")[:-1],
+        product=f'","ProductArn":{_quote(product_arn)},"ProductName":{_quote(PRODUCT_NAME)},"GeneratorId":',
+        account=f',"AwsAccountId":{_quote(target.account_id)},"Types":',
+        types={category: (_json_list([name]), _json_list([name]) + times) for category, name in _TYPES.items()},
+        place=f',"Partition":{_quote(partition)},"Region":{_quote(target.region)}',
+        state=f'],"RecordState":{_quote(record_state)}',
+        fields=",".join(
+            _members((("platform/Scanner", scanner), ("platform/Scope", target.scope)), PRODUCT_FIELD_VALUE_LIMIT)
+        ),
+    )
+
+
+def _json_list(items: list[str]) -> str:
+    return "[" + ",".join(_quote(item) for item in items) + "]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    head: str
+    product: str
+    account: str
+    types: dict[Category, tuple[str, str]]
+    place: str
+    state: str
+    fields: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _severity_json(severity: Severity, original: str) -> str:
+    return f'{{"Label":{_quote(_SEVERITY_NAMES[severity])},"Original":{_quote(original[:ORIGINAL_SEVERITY_LIMIT])}}}'
+
+
+_OTHER_KEYS = tuple(
+    _quote(key) + ":"
+    for key in ("file", "lines", "package", "installedVersion", "fixedVersion", "image", "layer", "resource")
+)
+_SECRET_REMEDIATION = _quote("Revoke and rotate this credential, then remove it from the code and its history.")
+
+
+def encode(
+    finding: Finding,
+    target: Target,
+    *,
+    created_at: str,
+    updated_at: str,
+    record_state: str = "ACTIVE",
+) -> str:
+    """The ASFF record of `finding` as compact JSON, identical to json.dumps of to_asff()."""
+    frame = _frame(target, finding.scanner, created_at, updated_at, record_state)
+    category = finding.category
+    types, types_and_times = frame.types[category]
+    truncated = []
+    title = finding.title
+    if len(title) > TITLE_LIMIT:
+        title = cut(title, TITLE_LIMIT)[0]
+        truncated.append("Title")
+    description = finding.description
+    if len(description) > DESCRIPTION_LIMIT:
+        description = cut(description, DESCRIPTION_LIMIT)[0]
+        truncated.append("Description")
+    severity = _severity_json(finding.severity, finding.severity_original)
+    confidence = _CONFIDENCE.get(finding.confidence.upper()) if finding.confidence else None
+    rule_id = finding.rule_id
+    parts = [
+        frame.head,
+        finding.fingerprint,
+        frame.product,
+        _quote(f"{finding.scanner}/{rule_id}"[:ID_LIMIT]),
+        frame.account,
+        types_and_times,
+        severity,
+        ',"FindingProviderFields":{"Severity":',
+        severity,
+        ',"Types":',
+        types,
+        "}" if confidence is None else f',"Confidence":{confidence}}}',
+        ',"Title":',
+        _quote(title),
+        ',"Description":',
+        _quote(description),
+        ',"Resources":[',
+        _resource_json(finding, target, frame.place),
+        frame.state,
+    ]
+    _extras(finding, parts)
+    parts += (',"ProductFields":{', _product_fields_json(finding, frame.fields, truncated), "}}")
+    return "".join(parts)
+
+
+def _extras(finding: Finding, parts: list[str]) -> None:
+    """Remediation, Vulnerabilities and Workflow, as to_asff() adds them."""
+    category, rule_id = finding.category, finding.rule_id
+    file, package, fixed_version, url = finding.file, finding.package, finding.fixed_version, finding.reference_url
+    if category is Category.SECRET:
+        text = _SECRET_REMEDIATION
+    elif fixed_version and package:
+        text = _quote(_cut(f"Upgrade {package} to {fixed_version}.", REMEDIATION_LIMIT))
+    elif url:
+        text = _quote(_cut(f"See {url} for how to fix {rule_id}.", REMEDIATION_LIMIT))
+    else:
+        text = ""
+    if text:
+        parts += (',"Remediation":{"Recommendation":{"Text":', text)
+        if url and url.startswith(("https://", "http://")):
+            parts += (',"Url":', _quote(url[:2048]))
+        parts.append("}}")
+    if category is Category.VULNERABILITY and package:
+        parts += (',"Vulnerabilities":[{"Id":', _quote(rule_id[:ID_LIMIT]), ',"VulnerablePackages":[{"Name":')
+        parts.append(_quote(package))
+        if finding.version:
+            parts += (',"Version":', _quote(finding.version[:1024]))
+        if fixed_version:
+            parts += (',"FixedInVersion":', _quote(fixed_version[:1024]))
+        if file:
+            parts += (',"FilePath":', _quote(file[:1024]))
+        parts.append('}],"FixAvailable":"YES"' if fixed_version else '}],"FixAvailable":"NO"')
+        if url:
+            parts += (',"ReferenceUrls":[', _quote(url[:2048]), "]")
+        parts.append("}]")
+    if finding.suppressed:
+        parts.append(',"Workflow":{"Status":"SUPPRESSED"}')
+
+
+def _product_fields_json(finding: Finding, constant: str, truncated: list[str]) -> str:
+    """ProductFields members, as _product_fields() builds them; scanner and scope come pre-encoded."""
+    fields = [constant] if constant else []
+    fields += _members(
+        (
+            ("platform/Fingerprint", finding.fingerprint),
+            ("platform/RuleId", finding.rule_id),
+            ("platform/Category", _CATEGORY_VALUES[finding.category]),
+            ("platform/Location", finding.location),
+        ),
+        PRODUCT_FIELD_VALUE_LIMIT,
+    )
+    optional = []
+    if finding.confidence:
+        optional.append(("platform/Confidence", finding.confidence))
+    if finding.cves:
+        optional.append(("platform/CVEs", ",".join(finding.cves)))
+    if finding.cwes:
+        optional.append(("platform/CWEs", ",".join(finding.cwes)))
+    if finding.suppressed:
+        optional.append(("platform/Suppressed", "true"))
+    if truncated:
+        optional.append(("platform/Truncated", ",".join(truncated)))
+    if optional:
+        fields += _members(optional, PRODUCT_FIELD_VALUE_LIMIT)
+    return ",".join(fields)
+
+
+def _resource_json(finding: Finding, target: Target, place: str) -> str:
+    file, package, image, resource = finding.file, finding.package, finding.image, finding.resource
+    if resource and finding.category is Category.MISCONFIGURATION:
+        resource_type, resource_id = "Other", resource
+    elif image:
+        resource_type, resource_id = "Container", image
+    elif file:
+        resource_type, resource_id = "Other", file
+    elif package:
+        resource_type, resource_id = "Other", f"pkg:{package}@{finding.version or 'unknown'}"
+    else:
+        resource_type, resource_id = "Other", resource or target.scope
+    other = [
+        key + _quote(value[:DETAILS_OTHER_VALUE_LIMIT])
+        for key, value in zip(
+            _OTHER_KEYS,
+            (file, _lines(finding), package, finding.version, finding.fixed_version, image, finding.layer, resource),
+            strict=True,
+        )
+        if value
+    ]
+    head = f'{{"Type":{_quote(resource_type)},"Id":{_quote(_cut(resource_id, ID_LIMIT))}{place}'
+    if other:
+        return head + ',"Details":{"Other":{' + ",".join(other) + "}}}"
+    return head + "}"
+
+
+def write_findings(findings: Iterable[Finding], target: Target, now: str, stream: IO[bytes]) -> list[int]:
+    """The same array as write_json_array(records(...)) in UTF-8; returns each record's size in bytes.
+
+    Each record is encoded once: the bytes written are the bytes measured for batching.
+    """
+    sizes: list[int] = []
+    separator = b"\n"
+    stream.write(b"[")
+    for finding in findings:
+        # Lone surrogates (legal in JSON escapes, not in UTF-8) become "?", as the text files do.
+        data = encode(finding, target, created_at=now, updated_at=now).encode("utf-8", "replace")
+        stream.write(separator + data)
+        separator = b",\n"
+        sizes.append(len(data))
+    stream.write(b"\n]\n" if sizes else b"]\n")
+    return sizes

@@ -68,11 +68,12 @@ def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
     stream.write('{"tool":{"driver":')
     stream.write(json.dumps(driver, ensure_ascii=False, separators=(",", ":")))
     stream.write('},"columnKind":"unicodeCodePoints","results":[')
-    for number, finding in enumerate(findings):
-        if number:
-            stream.write(",")
-        result = _result(finding, rule_index[finding.rule_id])
-        stream.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+    # Each result starts with its rule's id and index: encoded once per rule, not once per result.
+    heads = {rule_id: f'{{"ruleId":{_quote(rule_id)},"ruleIndex":{index},' for rule_id, index in rule_index.items()}
+    separator = ""
+    for finding in findings:
+        stream.write(separator + _result_json(finding, heads[finding.rule_id]))
+        separator = ","
     stream.write("]}")
 
 
@@ -88,6 +89,61 @@ def _rule(finding: Finding) -> dict[str, Any]:
     if finding.reference_url and finding.reference_url.startswith(("https://", "http://")):
         rule["helpUri"] = finding.reference_url
     return rule
+
+
+# Direct encoding: _result_json() returns exactly json.dumps(_result(...), ensure_ascii=False,
+# separators=(",", ":")) without building the dict, which cost more than the encoding itself.
+_quote = json.encoder.encode_basestring  # ensure_ascii=False string encoding (the C one when built)
+_LEVEL_JSON = {severity: f'"level":{_quote(level)},"message":{{"text":' for severity, level in _LEVEL.items()}
+_PROPERTIES_JSON = {
+    severity: f',"properties":{{"severity":{_quote(name)},"originalSeverity":'
+    for severity, name in _SEVERITY_NAMES.items()
+}
+_CATEGORY_JSON = {category: f',"category":{_quote(value)}' for category, value in _CATEGORY_VALUES.items()}
+_PROPERTY_KEYS = tuple(
+    f",{_quote(key)}:" for key in ("package", "installedVersion", "fixedVersion", "image", "resource")
+)
+_SUPPRESSED_JSON = ',"suppressions":[{"kind":"external","status":"accepted"}]'
+
+
+def _result_json(finding: Finding, head: str) -> str:
+    """The result as compact JSON; `head` is the encoded `{"ruleId":...,"ruleIndex":...,`."""
+    severity = finding.severity
+    title, description = finding.title, finding.description
+    text = title if description == title else f"{title}\n\n{description}"
+    parts = [
+        head,
+        _LEVEL_JSON[severity],
+        _quote(text[:MESSAGE_LIMIT]),
+        '},"partialFingerprints":{"' + FINGERPRINT_KEY + '":',
+        _quote(finding.fingerprint),
+        "}",
+        _PROPERTIES_JSON[severity],
+        _quote(finding.severity_original),
+        _CATEGORY_JSON[finding.category],
+    ]
+    for key, value in zip(
+        _PROPERTY_KEYS,
+        (finding.package, finding.version, finding.fixed_version, finding.image, finding.resource),
+        strict=True,
+    ):
+        if value:
+            parts += (key, _quote(value))
+    if finding.cves:
+        parts += (',"cves":[', ",".join(map(_quote, finding.cves)), "]")
+    file, start = finding.file, finding.start_line
+    if file:
+        parts += ('},"locations":[{"physicalLocation":{"artifactLocation":{"uri":', _quote(_uri(file)), "}")
+        if start:
+            parts.append(f',"region":{{"startLine":{start!r},"endLine":{(finding.end_line or start)!r}}}')
+        parts.append("}}]")
+    else:
+        parts += ('},"locations":[{"logicalLocations":[{"fullyQualifiedName":', _quote(finding.location))
+        parts.append(',"kind":"module"}]}]')
+    if finding.suppressed:
+        parts.append(_SUPPRESSED_JSON)
+    parts.append("}")
+    return "".join(parts)
 
 
 @functools.lru_cache(maxsize=4096)
