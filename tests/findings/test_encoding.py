@@ -129,3 +129,11 @@ def test_sarif_results_equal_json_dumps_of_the_result(corpus: Path) -> None:
     for finding in [*_corpus_findings(corpus), *_edge_findings()]:
         head = f'{{"ruleId":{json.dumps(finding.rule_id, ensure_ascii=False)},"ruleIndex":7,'
         assert sarif._result_json(finding, head) == _dumps(sarif._result(finding, 7))
+
+
+def test_sarif_rules_equal_json_dumps_of_the_rule(corpus: Path) -> None:
+    for finding in [*_corpus_findings(corpus), *_edge_findings()]:
+        for score in ("9.5", "0.0"):
+            rule = sarif._rule(finding)
+            rule["properties"]["security-severity"] = score
+            assert sarif._rule_json(finding, score) == _dumps(rule)

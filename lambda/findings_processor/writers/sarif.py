@@ -32,7 +32,6 @@ MESSAGE_LIMIT = 4096
 # Enum `.name`/`.value` are descriptors that cost more than the rest of a field: looked up once here.
 _SEVERITY_NAMES = {severity: severity.name for severity in Severity}
 _CATEGORY_VALUES = {category: category.value for category in Category}
-_SEVERITY_RANK = {severity: float(score) for severity, score in _SECURITY_SEVERITY.items()}
 
 
 def write(findings: Sequence[Finding], stream: IO[str]) -> None:
@@ -47,34 +46,48 @@ def write(findings: Sequence[Finding], stream: IO[str]) -> None:
     stream.write("]}\n")
 
 
+_INFORMATION_URI = "https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html"
+
+
 def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
-    rule_index: dict[str, int] = {}
-    rules: list[dict[str, Any]] = []
+    # Rules in order of first appearance; each as severe as its worst result (vulnerability ids are
+    # rated per package). Severity's order is the order of _SECURITY_SEVERITY's scores.
+    first: dict[str, Finding] = {}
+    worst: dict[str, Severity] = {}
     for finding in findings:
-        if finding.rule_id not in rule_index:
-            rule_index[finding.rule_id] = len(rules)
-            rules.append(_rule(finding))
-        else:
-            # A rule is as severe as its worst result (vulnerability ids are rated per package).
-            properties = rules[rule_index[finding.rule_id]]["properties"]
-            if _SEVERITY_RANK[finding.severity] > float(properties["security-severity"]):
-                properties["security-severity"] = _SECURITY_SEVERITY[finding.severity]
-    driver = {
-        "name": scanner,
-        "informationUri": "https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html",
-        "semanticVersion": __version__,
-        "rules": rules,
-    }
-    stream.write('{"tool":{"driver":')
-    stream.write(json.dumps(driver, ensure_ascii=False, separators=(",", ":")))
-    stream.write('},"columnKind":"unicodeCodePoints","results":[')
+        rule_id, severity = finding.rule_id, finding.severity
+        known = worst.get(rule_id)
+        if known is None:
+            first[rule_id] = finding
+            worst[rule_id] = severity
+        elif severity > known:
+            worst[rule_id] = severity
+    stream.write(
+        f'{{"tool":{{"driver":{{"name":{_quote(scanner)},"informationUri":{_quote(_INFORMATION_URI)},'
+        f'"semanticVersion":{_quote(__version__)},"rules":['
+    )
+    stream.write(
+        ",".join([_rule_json(finding, _SECURITY_SEVERITY[worst[rule_id]]) for rule_id, finding in first.items()])
+    )
+    stream.write(']}},"columnKind":"unicodeCodePoints","results":[')
     # Each result starts with its rule's id and index: encoded once per rule, not once per result.
-    heads = {rule_id: f'{{"ruleId":{_quote(rule_id)},"ruleIndex":{index},' for rule_id, index in rule_index.items()}
+    heads = {rule_id: f'{{"ruleId":{_quote(rule_id)},"ruleIndex":{index},' for index, rule_id in enumerate(first)}
     separator = ""
     for finding in findings:
         stream.write(separator + _result_json(finding, heads[finding.rule_id]))
         separator = ","
     stream.write("]}")
+
+
+def _rule_json(finding: Finding, security_severity: str) -> str:
+    """The rule as compact JSON, identical to json.dumps of _rule() rated `security_severity`."""
+    tags = ",".join([_quote(tag) for tag in ("security", _CATEGORY_VALUES[finding.category], *finding.cwes)])
+    url = finding.reference_url
+    help_uri = f',"helpUri":{_quote(url)}' if url and url.startswith(("https://", "http://")) else ""
+    return (
+        f'{{"id":{_quote(finding.rule_id)},"shortDescription":{{"text":{_quote(finding.title[:1024])}}},'
+        f'"properties":{{"security-severity":{_quote(security_severity)},"tags":[{tags}]}}{help_uri}}}'
+    )
 
 
 def _rule(finding: Finding) -> dict[str, Any]:
