@@ -22,13 +22,15 @@ CDK := $(CURDIR)/node_modules/.bin/cdk
 CDK_FLAGS := --no-notices --no-version-reporting --ci
 ENV_CONTEXT := $(if $(ENV),-c env=$(ENV),)
 
-.PHONY: help setup synth test lint typecheck test-unit bench-synth bench-findings clean
+.PHONY: help setup synth test lint typecheck test-unit bench-synth bench-findings diagram cost clean
 
 help:
 	@echo "make synth [ENV=name]   set up, then synthesize every environment (or one)"
 	@echo "make test               set up, then run every check (lint, types, tests, template scanners)"
 	@echo "make bench-synth        time a whole-app synth against an empty-app floor"
 	@echo "make bench-findings     time the findings processor on large reports against json.load"
+	@echo "make diagram            docs/architecture.md (Mermaid) from cdk.out; synthesizes first if cdk.out is absent"
+	@echo "make cost [ENV=name]    monthly list-price estimate per environment and resource, from cdk.out and config"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +71,16 @@ bench-synth: setup
 
 bench-findings: setup
 	$(VENV)/bin/python scripts/bench_findings.py
+
+# Both read cdk.out: on a fresh clone they synthesize first; after a change to the app, run `make synth`.
+cdk.out/manifest.json:
+	$(MAKE) synth
+
+diagram: setup cdk.out/manifest.json
+	$(VENV)/bin/python -m ops.diagram
+
+cost: setup cdk.out/manifest.json
+	$(VENV)/bin/python -m ops.cost $(if $(ENV),--env $(ENV),)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

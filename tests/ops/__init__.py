@@ -1,0 +1,1 @@
+"""Operator tools: the generated diagram, the cost estimate, the runbook."""
