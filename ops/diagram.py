@@ -425,8 +425,9 @@ def dot(graph: Graph) -> str:
     def group_lines(group: Group, indent: str) -> None:
         lines.append(f'{indent}subgraph "cluster_{group.id}" {{')
         lines.append(f'{indent}  label="{_dot_label(group.label)}";')
-        # An edge may start at a group (the VPC's CIDR): dot needs a node for it.
-        lines.append(f'{indent}  "{group.id}" [label="{_dot_label(group.label.split("<br/>")[0])}", shape=point];')
+        # An edge may start at a group (the VPC's CIDR): dot needs a node for it, and only then.
+        if any(group.id in (edge.source, edge.target) for edge in graph.edges):
+            lines.append(f'{indent}  "{group.id}" [label="{_dot_label(group.label.split("<br/>")[0])}", shape=point];')
         for child in group.children:
             group_lines(child, indent + "  ")
         lines.extend(node_line(n, indent + "  ") for n in group.nodes)
