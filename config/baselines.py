@@ -127,7 +127,23 @@ def _baselines(environments: typing.Sequence[EnvironmentConfig], raw: dict[str, 
                 environments=tuple(account_environments),
             )
         )
+    problems = [problem for baseline in baselines for problem in _regions_apart(baseline)]
+    if problems:
+        raise ConfigError(problems)
     return tuple(baselines)
+
+
+def _regions_apart(baseline: BaselineConfig) -> list[str]:
+    """An environment's alarms notify its account's alerts topic, and a CloudWatch alarm can only
+    notify a topic in its own region: an environment outside its baseline's region would alarm silently."""
+    return [
+        f"{env.name}.toml (environment {env.name!r}): field 'region' = {env.region!r} differs from the region of "
+        f"the baseline of {baseline.account_label} ({baseline.region!r}); the environment's alarms notify that "
+        "baseline's alerts topic and CloudWatch alarms can only notify a topic in their own region: put every "
+        f"environment of one account in its baseline's region ({ACCOUNTS_FILE} [[account]] 'region' sets that)"
+        for env in baseline.environments
+        if env.region != baseline.region
+    ]
 
 
 def _read_entries(raw: dict[str, Any]) -> tuple[BaselineSettings | None, list[tuple[str, _AccountEntry]], list[str]]:

@@ -41,7 +41,7 @@ class EnvironmentStage(cdk.Stage):
             data=self.data,
             logs_key=self.keys.keys.logs,
             image_tag=image_tag,
-            description=f"{env_config.name}: ECS cluster and service, load balancer, WAF",
+            description=f"{env_config.name}: ECS cluster and service, load balancer, WAF, dashboard and alarms",
         )
         for stack in (self.keys, self.network, self.data, self.service):
             cdk.Tags.of(stack).add("environment", env_config.name)

@@ -1,4 +1,4 @@
-"""Stateless: the ECS cluster and service, the load balancer in front of it, and its WAF."""
+"""Stateless: the ECS cluster and service, the load balancer in front of it, its WAF, and their monitoring."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from constructs import Construct
 
 from components.database import POSTGRES_PORT
 from components.load_balancer import LoadBalancer
+from components.monitoring import Monitoring
 from components.network import Network
 from components.web_firewall import WebFirewall
 from components.web_service import WebService
@@ -77,4 +78,15 @@ class ServiceStack(cdk.Stack):
                 load_balancer_arn=self.load_balancer.alb.load_balancer_arn,
                 log_group=data.web_firewall_logs.log_group,
             )
+        # Here rather than in a stack of its own: it watches this stack's resources, and a separate stack
+        # would need exports of the load balancer, target group and service that pin their replacement.
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            env=env_config,
+            load_balancer=self.load_balancer.alb,
+            target_group=target_group,
+            service=self.web_service.service,
+            database=database.instance,
+        )
         cdk.CfnOutput(self, "LoadBalancerDnsName", value=self.load_balancer.alb.load_balancer_dns_name)
