@@ -345,10 +345,6 @@ def _severity_json(severity: Severity, original: str) -> str:
     return f'{{"Label":{_quote(_SEVERITY_NAMES[severity])},"Original":{_quote(original[:ORIGINAL_SEVERITY_LIMIT])}}}'
 
 
-_OTHER_KEYS = tuple(
-    _quote(key) + ":"
-    for key in ("file", "lines", "package", "installedVersion", "fixedVersion", "image", "layer", "resource")
-)
 _SECRET_REMEDIATION = _quote("Revoke and rotate this credential, then remove it from the code and its history.")
 
 
@@ -361,7 +357,10 @@ def encode(
     record_state: str = "ACTIVE",
 ) -> str:
     """The ASFF record of `finding` as compact JSON, identical to json.dumps of to_asff()."""
-    frame = _frame(target, finding.scanner, created_at, updated_at, record_state)
+    return _encode(finding, target, _frame(target, finding.scanner, created_at, updated_at, record_state))
+
+
+def _encode(finding: Finding, target: Target, frame: _Frame) -> str:
     category = finding.category
     types, types_and_times = frame.types[category]
     truncated = []
@@ -436,32 +435,41 @@ def _extras(finding: Finding, parts: list[str]) -> None:
         parts.append(',"Workflow":{"Status":"SUPPRESSED"}')
 
 
+_FIELD_KEYS = {
+    key: _quote(f"platform/{key}") + ":"
+    for key in ("RuleId", "Location", "Confidence", "CVEs", "CWEs", "Suppressed", "Truncated")
+}
+# The category member never needs cutting or checking: its values are the enum's.
+_CATEGORY_FIELDS = {category: f'"platform/Category":{_quote(value)}' for category, value in _CATEGORY_VALUES.items()}
+
+
 def _product_fields_json(finding: Finding, constant: str, truncated: list[str]) -> str:
     """ProductFields members, as _product_fields() builds them; scanner and scope come pre-encoded."""
-    fields = [constant] if constant else []
-    fields += _members(
-        (
-            ("platform/Fingerprint", finding.fingerprint),
-            ("platform/RuleId", finding.rule_id),
-            ("platform/Category", _CATEGORY_VALUES[finding.category]),
-            ("platform/Location", finding.location),
-        ),
-        PRODUCT_FIELD_VALUE_LIMIT,
-    )
-    optional = []
+    keys = _FIELD_KEYS
+    # A Finding's fingerprint is 64 hex digits (checked when it is made): nothing to escape or cut.
+    pairs = [
+        (keys["RuleId"], finding.rule_id),
+        (keys["Location"], finding.location),
+    ]
     if finding.confidence:
-        optional.append(("platform/Confidence", finding.confidence))
+        pairs.append((keys["Confidence"], finding.confidence))
     if finding.cves:
-        optional.append(("platform/CVEs", ",".join(finding.cves)))
+        pairs.append((keys["CVEs"], ",".join(finding.cves)))
     if finding.cwes:
-        optional.append(("platform/CWEs", ",".join(finding.cwes)))
+        pairs.append((keys["CWEs"], ",".join(finding.cwes)))
     if finding.suppressed:
-        optional.append(("platform/Suppressed", "true"))
+        pairs.append((keys["Suppressed"], "true"))
     if truncated:
-        optional.append(("platform/Truncated", ",".join(truncated)))
-    if optional:
-        fields += _members(optional, PRODUCT_FIELD_VALUE_LIMIT)
-    return ",".join(fields)
+        pairs.append((keys["Truncated"], ",".join(truncated)))
+    members = [constant] if constant else []
+    members.append(f'"platform/Fingerprint":"{finding.fingerprint}"')
+    values = [key + _quote(_cut(value, PRODUCT_FIELD_VALUE_LIMIT)) for key, value in pairs if value.strip()]
+    # Key order as _product_fields(): Fingerprint, RuleId, Category, Location, then the optional ones.
+    if values and pairs[0][1].strip():
+        members += (values[0], _CATEGORY_FIELDS[finding.category], *values[1:])
+    else:
+        members += (_CATEGORY_FIELDS[finding.category], *values)
+    return ",".join(members)
 
 
 def _resource_json(finding: Finding, target: Target, place: str) -> str:
@@ -476,19 +484,35 @@ def _resource_json(finding: Finding, target: Target, place: str) -> str:
         resource_type, resource_id = "Other", f"pkg:{package}@{finding.version or 'unknown'}"
     else:
         resource_type, resource_id = "Other", resource or target.scope
-    other = [
-        key + _quote(value[:DETAILS_OTHER_VALUE_LIMIT])
-        for key, value in zip(
-            _OTHER_KEYS,
-            (file, _lines(finding), package, finding.version, finding.fixed_version, image, finding.layer, resource),
-            strict=True,
-        )
-        if value
-    ]
+    other = _other_json(finding)
     head = f'{{"Type":{_quote(resource_type)},"Id":{_quote(_cut(resource_id, ID_LIMIT))}{place}'
     if other:
         return head + ',"Details":{"Other":{' + ",".join(other) + "}}}"
     return head + "}"
+
+
+def _other_json(finding: Finding) -> list[str]:
+    """Details.Other members as _resource() builds them: each only when set, in this order."""
+    file, package, image, resource = finding.file, finding.package, finding.image, finding.resource
+    limit = DETAILS_OTHER_VALUE_LIMIT
+    other = []
+    if file:
+        other.append('"file":' + _quote(file[:limit]))
+    if finding.start_line is not None:
+        other.append('"lines":' + _quote(_lines(finding) or ""))
+    if package:
+        other.append('"package":' + _quote(package[:limit]))
+    if finding.version:
+        other.append('"installedVersion":' + _quote(finding.version[:limit]))
+    if finding.fixed_version:
+        other.append('"fixedVersion":' + _quote(finding.fixed_version[:limit]))
+    if image:
+        other.append('"image":' + _quote(image[:limit]))
+    if finding.layer:
+        other.append('"layer":' + _quote(finding.layer[:limit]))
+    if resource:
+        other.append('"resource":' + _quote(resource[:limit]))
+    return other
 
 
 def write_findings(findings: Iterable[Finding], target: Target, now: str, stream: IO[bytes]) -> list[int]:
@@ -498,10 +522,14 @@ def write_findings(findings: Iterable[Finding], target: Target, now: str, stream
     """
     sizes: list[int] = []
     separator = b"\n"
+    frames: dict[str, _Frame] = {}  # per scanner: cheaper than hashing the target for every record
     stream.write(b"[")
     for finding in findings:
+        frame = frames.get(finding.scanner)
+        if frame is None:
+            frame = frames[finding.scanner] = _frame(target, finding.scanner, now, now, "ACTIVE")
         # Lone surrogates (legal in JSON escapes, not in UTF-8) become "?", as the text files do.
-        data = encode(finding, target, created_at=now, updated_at=now).encode("utf-8", "replace")
+        data = _encode(finding, target, frame).encode("utf-8", "replace")
         stream.write(separator + data)
         separator = b",\n"
         sizes.append(len(data))
