@@ -7,8 +7,10 @@ permissions-broadening check (enterprise), and a manual approval (when config as
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
 
 import aws_cdk as cdk
 import jsii
@@ -32,6 +34,13 @@ IMAGE_SCANNERS = "trivy-image,grype"
 SCANNERS_PYTHON = ".venv-scanners/bin/python"
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 PYTHON_RUNTIME = "3.11"
+# The CDK CLI the pipeline installs is the one package.json pins for `make synth`: one version, never a
+# moving `aws-cdk@2` or an unversioned `aws-cdk`.
+CDK_CLI_VERSION = json.loads((Path(__file__).resolve().parent.parent / "package.json").read_text())["devDependencies"][
+    "aws-cdk"
+]
+# cdk-assets publishes the file assets; aws-cdk-lib's default is `latest`, a moving target. Pinned here.
+CDK_ASSETS_CLI_VERSION = "4.7.3"
 
 
 @jsii.implements(pipelines.ICodePipelineActionFactory)
@@ -105,6 +114,8 @@ class DeliveryPipeline(Construct):
             cross_account_keys=True,
             enable_key_rotation=True,
             self_mutation=True,
+            cli_version=CDK_CLI_VERSION,
+            cdk_assets_cli_version=CDK_ASSETS_CLI_VERSION,
             use_pipeline_role_for_actions=False,
             publish_assets_in_parallel=False,
             code_build_defaults=pipelines.CodeBuildOptions(
@@ -219,6 +230,7 @@ class DeliveryPipeline(Construct):
             previous = env
 
         self.pipeline.build_pipeline()
+        self._harden_security_check_project(log_group)
         self._trigger_on_mapped_branches(delivery, environments)
         self.pipeline.pipeline.notify_on(
             "Notifications",
@@ -232,6 +244,33 @@ class DeliveryPipeline(Construct):
                 codepipeline.PipelineNotificationEvents.MANUAL_APPROVAL_SUCCEEDED,
             ],
         )
+
+    def _harden_security_check_project(self, log_group: logs.ILogGroup) -> None:
+        """aws-cdk-lib's broadening-check project installs an unversioned `aws-cdk` and logs to a default,
+        unencrypted, never-expiring log group; neither is a prop, so both are overridden on the resource."""
+        check = self.pipeline.node.try_find_child("PipelinesSecurityCheck")
+        if check is None:
+            return  # no enterprise environment: no broadening check
+        project = check.node.find_child("CDKSecurityCheck")
+        assert isinstance(project, codebuild.Project)  # noqa: S101 - aws-cdk-lib's construct layout
+        cfn = project.node.default_child
+        assert isinstance(cfn, codebuild.CfnProject)  # noqa: S101
+        stack = cdk.Stack.of(self)
+        source = stack.resolve(cfn.source)
+        unpinned = '"npm install -g aws-cdk"'
+        pinned = f'"npm install -g aws-cdk@{CDK_CLI_VERSION}"'
+        parts = source["buildSpec"]["Fn::Join"][1]
+        if sum(unpinned in part for part in parts if isinstance(part, str)) != 1:
+            raise ValueError("aws-cdk-lib's security check buildspec changed: review the aws-cdk install pin")
+        source["buildSpec"]["Fn::Join"][1] = [
+            part.replace(unpinned, pinned) if isinstance(part, str) else part for part in parts
+        ]
+        cfn.add_property_override("Source.BuildSpec", source["buildSpec"])
+        cfn.add_property_override(
+            "LogsConfig", {"CloudWatchLogs": {"Status": "ENABLED", "GroupName": log_group.log_group_name}}
+        )
+        if project.role is not None:
+            log_group.grant_write(project.role)
 
     def _source(self, delivery: DeliveryConfig, repository: str, branch: str) -> pipelines.CodePipelineSource:
         if delivery.source is SourceKind.S3:

@@ -1,4 +1,4 @@
-"""Keyless deploy identities: one OIDC role per environment and one read-only role for `cdk diff`.
+"""Keyless identities: per environment a deploy role and a read-only drift role; one role for `cdk diff`.
 
 The identity providers exist once per account (the account baseline creates them); these roles only
 reference them by ARN. Each role can do one thing: assume the CDK bootstrap roles of its environment,
@@ -21,6 +21,16 @@ GITHUB_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 BOOTSTRAP_ROLE_KINDS = ("deploy", "file-publishing", "image-publishing", "lookup")
+# The nightly drift job runs from the default branch only: scheduled workflows run on it.
+DRIFT_BRANCH = "main"
+# What `cdk drift` calls, with the caller's own credentials: it assumes no bootstrap role for drift
+# (toolkit-lib's drift action reads with the base credentials), so the lookup role alone cannot serve.
+DRIFT_ACTIONS = (
+    "cloudformation:DescribeStackResourceDrifts",
+    "cloudformation:DescribeStacks",
+    "cloudformation:DetectStackDrift",
+    "cloudformation:DetectStackResourceDrift",
+)
 MAX_SESSION = cdk.Duration.hours(1)
 
 
@@ -61,8 +71,20 @@ def bootstrap_role_arn(stack: cdk.Stack, target: TargetEnvironment, kind: str) -
     )
 
 
+def environment_stacks_arn(stack: cdk.Stack, env: EnvironmentConfig) -> str:
+    """The CloudFormation stacks of one environment: the Stage names them `<Stage>-<Stack>`."""
+    return stack.format_arn(
+        service="cloudformation",
+        account=env.account or stack.account,
+        region=env.region,
+        resource="stack",
+        resource_name=f"{env.stage_id}-*/*",
+    )
+
+
 class DeployRoles(Construct):
-    """`deploy_roles[env]`: assumable from that environment's workflow only; `diff_role`: from pull requests."""
+    """`deploy_roles[env]`: assumable from that environment's workflow only; `diff_role`: from pull requests;
+    `drift_roles[env]`: from the default branch, read-only (drift detection and findings import)."""
 
     def __init__(
         self,
@@ -142,6 +164,59 @@ class DeployRoles(Construct):
             ],
         )
         cdk.CfnOutput(self, "DiffRoleArn", value=self.diff_role.role_arn)
+
+        self.drift_roles: dict[str, iam.Role] = {}
+        for env in environments:
+            self.drift_roles[env.name] = self._drift_role(stack, env)
+        # The value of the repository variable AWS_DRIFT_ROLE_ARNS, as drift.yml reads it: environment -> ARN.
+        cdk.CfnOutput(
+            self,
+            "DriftRoleArns",
+            description="AWS_DRIFT_ROLE_ARNS: JSON object, environment name -> drift role ARN",
+            value=stack.to_json_string({name: role.role_arn for name, role in self.drift_roles.items()}),
+        )
+
+    def _drift_role(self, stack: cdk.Stack, env: EnvironmentConfig) -> iam.Role:
+        role = iam.Role(
+            self,
+            f"{env.stage_id}DriftRole",
+            description=f"{env.name}: nightly drift detection from the default branch; read-only",
+            assumed_by=self._github(github_subject(env.repository, f"ref:refs/heads/{DRIFT_BRANCH}")),
+            max_session_duration=MAX_SESSION,
+        )
+        # The product and hub of the account the role lives in: findings import where the role signs.
+        product = stack.format_arn(service="securityhub", resource="product", resource_name=f"{stack.account}/default")
+        iam.ManagedPolicy(
+            self,
+            f"{env.stage_id}DriftPolicy",
+            description=f"{env.name}: detect and read drift of the environment's stacks, import the findings",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="DetectDriftOfTheEnvironmentStacks",
+                    actions=list(DRIFT_ACTIONS),
+                    resources=[environment_stacks_arn(stack, env)],
+                ),
+                iam.PolicyStatement(
+                    sid="PollDriftDetection",
+                    # A detection id names no stack: IAM offers no resource-level form of this read.
+                    actions=["cloudformation:DescribeStackDriftDetectionStatus"],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="ImportFindingsIntoTheDefaultProduct",
+                    actions=["securityhub:BatchImportFindings"],
+                    resources=[product],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadFindingsOfThisAccount",
+                    actions=["securityhub:GetFindings"],
+                    resources=[stack.format_arn(service="securityhub", resource="hub", resource_name="default")],
+                ),
+            ],
+        )
+        cdk.CfnOutput(self, f"{env.stage_id}DriftRoleArn", value=role.role_arn)
+        return role
 
     def _github(self, subject: str) -> iam.FederatedPrincipal:
         return iam.FederatedPrincipal(
