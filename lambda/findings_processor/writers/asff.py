@@ -277,16 +277,13 @@ def severity_label(severity: Severity) -> str:
     return severity.name
 
 
-def write_json_array(records: Iterable[dict[str, Any]], stream: IO[str], sizes: list[int] | None = None) -> int:
+def write_json_array(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     """Stream a JSON array one record at a time: large scans never exist twice in memory."""
     count = 0
     stream.write("[")
     for record in records:
         stream.write(",\n" if count else "\n")
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        stream.write(text)
-        if sizes is not None:
-            sizes.append(len(text.encode("utf-8", "replace")))
+        stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
         count += 1
     stream.write("\n]\n" if count else "]\n")
     return count
