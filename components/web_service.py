@@ -58,19 +58,20 @@ class WebService(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         svc = env.service
-        self.cluster = ecs.Cluster(
-            self,
-            "Cluster",
-            vpc=vpc,
-            container_insights_v2=ecs.ContainerInsights.ENHANCED,
-            enable_fargate_capacity_providers=True,
-        )
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
             encryption_key=logs_key,
             retention=retention(env.log_retention_days),
             removal_policy=cdk.RemovalPolicy.RETAIN if env.is_enterprise else cdk.RemovalPolicy.DESTROY,
+        )
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENHANCED,
+            enable_fargate_capacity_providers=True,
+            execute_command_configuration=self._audited_exec(env, logs_key) if svc.enable_ecs_exec else None,
         )
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -177,6 +178,23 @@ class WebService(Construct):
     def scale_on_requests(self, target_group: elbv2.ApplicationTargetGroup) -> None:
         self._scaling.scale_on_request_count(
             "RequestScaling", requests_per_target=REQUESTS_PER_TARGET, target_group=target_group
+        )
+
+    def _audited_exec(self, env: EnvironmentConfig, logs_key: kms.IKey) -> ecs.ExecuteCommandConfiguration:
+        """ECS Exec, where config enables it: sessions encrypted with the logs key, every command logged."""
+        exec_log_group = logs.LogGroup(
+            self,
+            "ExecLogGroup",
+            encryption_key=logs_key,
+            retention=retention(env.log_retention_days),
+            removal_policy=cdk.RemovalPolicy.RETAIN if env.is_enterprise else cdk.RemovalPolicy.DESTROY,
+        )
+        return ecs.ExecuteCommandConfiguration(
+            kms_key=logs_key,
+            logging=ecs.ExecuteCommandLogging.OVERRIDE,
+            log_configuration=ecs.ExecuteCommandLogConfiguration(
+                cloud_watch_log_group=exec_log_group, cloud_watch_encryption_enabled=True
+            ),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -489,3 +490,43 @@ def test_an_image_tag_that_ecr_would_refuse_fails_before_any_construct_is_built(
     with pytest.raises(ConfigError, match="context 'image_tag' = 'bad tag'"):
         build_platform(app, load_environments("dev"), image_tag="bad tag")
     assert app.node.children == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_ecs_exec_is_off_by_default(synthesized, stage: str) -> None:
+    [service] = synthesized.resources(stage, "Service", "AWS::ECS::Service").values()
+    [cluster] = synthesized.resources(stage, "Service", "AWS::ECS::Cluster").values()
+    assert service["Properties"]["EnableExecuteCommand"] is False
+    assert "Configuration" not in cluster["Properties"]
+
+
+def test_ecs_exec_enabled_in_config_passes_the_gate_with_encrypted_logged_sessions(tmp_path) -> None:
+    import shutil
+
+    from config.baselines import load_baselines
+    from stacks.platform import build_platform
+    from tests.conftest import REPO_ROOT, new_app
+
+    # Given dev with ECS Exec enabled in its config
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO_ROOT / "config", config_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    with (config_dir / "dev.toml").open("a") as dev:
+        dev.write("\n[service]\nenable_ecs_exec = true\n")
+
+    # When it is synthesized with every rule pack (the conditional acknowledgement applies)
+    app = new_app(tmp_path / "cdk.out")
+    build_platform(app, load_environments("dev", config_dir), baselines=load_baselines("dev", config_dir))
+    assembly = app.synth()
+
+    # Then the service allows ECS Exec, and every session is encrypted and logged to an encrypted group
+    stack = assembly.get_nested_assembly("assembly-Dev").get_stack_by_name("Dev-Service")
+    resources = json.loads(Path(stack.template_full_path).read_text())["Resources"]
+    [service] = [r for r in resources.values() if r["Type"] == "AWS::ECS::Service"]
+    [cluster] = [r for r in resources.values() if r["Type"] == "AWS::ECS::Cluster"]
+    assert service["Properties"]["EnableExecuteCommand"] is True
+    exec_config = cluster["Properties"]["Configuration"]["ExecuteCommandConfiguration"]
+    assert exec_config["Logging"] == "OVERRIDE"
+    assert exec_config["LogConfiguration"]["CloudWatchEncryptionEnabled"] is True
+    assert output_reference_to(exec_config["KmsKeyId"], "EncryptionKeysLogsKeyFC5E9668")
+    log_group_id = exec_config["LogConfiguration"]["CloudWatchLogGroupName"]["Ref"]
+    assert output_reference_to(resources[log_group_id]["Properties"]["KmsKeyId"], "EncryptionKeysLogsKeyFC5E9668")
