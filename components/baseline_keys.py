@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from components.encryption_keys import allow_cloudwatch_logs
+from components.encryption_keys import allow_cloudwatch_logs, retained_rotating_key
 
 
 class BaselineKeys(Construct):
@@ -20,14 +19,11 @@ class BaselineKeys(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        self.audit = kms.Key(
+        self.audit = retained_rotating_key(
             self,
             "AuditKey",
             alias="alias/baseline/audit",
             description="Account baseline: CloudTrail logs, AWS Config snapshots and baseline log groups",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            pending_window=cdk.Duration.days(30),
         )
         allow_cloudwatch_logs(self.audit)
         # CloudTrail encrypts only for trails of this account (the encryption context names the trail)
@@ -54,14 +50,11 @@ class BaselineKeys(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
-        self.alerts = kms.Key(
+        self.alerts = retained_rotating_key(
             self,
             "AlertsKey",
             alias="alias/baseline/alerts",
             description="Account baseline: security alerts topic and its dead-letter queue",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            pending_window=cdk.Duration.days(30),
         )
         # SNS moves e-mails it could not deliver to the encrypted dead-letter queue with its own service
         # identity. (EventBridge's statement, for the topic, is added by the rule target itself.)

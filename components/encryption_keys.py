@@ -17,22 +17,32 @@ class EncryptionKeys(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, environment_name: str) -> None:
         super().__init__(scope, construct_id)
-        self.data = self._rotating_key(
-            "DataKey", environment_name, "data", "database storage, secrets, container images and buckets"
+        self.data = retained_rotating_key(
+            self,
+            "DataKey",
+            alias=f"alias/{environment_name}/data",
+            description=f"{environment_name}: database storage, secrets, container images and buckets",
         )
-        self.logs = self._rotating_key("LogsKey", environment_name, "logs", "CloudWatch log groups")
+        self.logs = retained_rotating_key(
+            self,
+            "LogsKey",
+            alias=f"alias/{environment_name}/logs",
+            description=f"{environment_name}: CloudWatch log groups",
+        )
         allow_cloudwatch_logs(self.logs)
 
-    def _rotating_key(self, key_id: str, environment_name: str, purpose: str, protects: str) -> kms.Key:
-        return kms.Key(
-            self,
-            key_id,
-            alias=f"alias/{environment_name}/{purpose}",
-            description=f"{environment_name}: {protects}",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            pending_window=cdk.Duration.days(30),
-        )
+
+def retained_rotating_key(scope: Construct, key_id: str, *, alias: str, description: str) -> kms.Key:
+    """A customer-managed key with yearly rotation, retained on stack deletion (30-day deletion window)."""
+    return kms.Key(
+        scope,
+        key_id,
+        alias=alias,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        pending_window=cdk.Duration.days(30),
+    )
 
 
 def allow_cloudwatch_logs(key: kms.Key) -> None:

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from components.delivery_pipeline import DeliveryPipeline
 from components.deploy_roles import DeployRoles
+from components.encryption_keys import allow_cloudwatch_logs, retained_rotating_key
 from components.findings_gate import FindingsGate
 from components.log_retention import retention
 from components.scanner_skips import ignore_cfn_lint, skip_checkov
@@ -36,14 +37,11 @@ class DeliveryStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.key = kms.Key(
+        self.key = retained_rotating_key(
             self,
             "DeliveryKey",
             alias="alias/delivery",
             description="delivery: build logs, notifications, the findings gate's queue and environment",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            pending_window=cdk.Duration.days(30),
         )
         self._allow_services(self.key)
         self.deploy_roles = DeployRoles(self, "DeployRoles", environments=environments, gitlab=delivery.gitlab)
@@ -150,24 +148,7 @@ class DeliveryStack(cdk.Stack):
     def _allow_services(self, key: kms.Key) -> None:
         # CloudWatch Logs (this account's log groups only) and CodeStar Notifications (to publish to the
         # encrypted topic) must be able to use the key.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        allow_cloudwatch_logs(key)
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowPipelineNotifications",
