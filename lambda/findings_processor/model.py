@@ -92,6 +92,97 @@ class Finding:
         return self.resource or self.image or "(no location)"
 
 
+# Each slot's own setter, in field order: stores a value without the frozen __setattr__.
+_SETTERS = tuple(getattr(Finding, name).__set__ for name in Finding.__dataclass_fields__)
+if len(_SETTERS) != 23:  # trusted_finding below names every field
+    raise RuntimeError("trusted_finding is out of date with Finding's fields")
+(
+    _set_scanner,
+    _set_rule_id,
+    _set_title,
+    _set_description,
+    _set_severity,
+    _set_severity_original,
+    _set_category,
+    _set_fingerprint,
+    _set_confidence,
+    _set_file,
+    _set_start_line,
+    _set_end_line,
+    _set_package,
+    _set_version,
+    _set_fixed_version,
+    _set_image,
+    _set_layer,
+    _set_resource,
+    _set_cves,
+    _set_cwes,
+    _set_reference_url,
+    _set_suppressed,
+    _set_source_report,
+) = _SETTERS
+_new = object.__new__
+
+
+def trusted_finding(  # noqa: PLR0917 - one parameter per field, in order
+    scanner: str,
+    rule_id: str,
+    title: str,
+    description: str,
+    severity: Severity,
+    severity_original: str,
+    category: Category,
+    fingerprint: str,
+    confidence: str | None,
+    file: str | None,
+    start_line: int | None,
+    end_line: int | None,
+    package: str | None,
+    version: str | None,
+    fixed_version: str | None,
+    image: str | None,
+    layer: str | None,
+    resource: str | None,
+    cves: tuple[str, ...],
+    cwes: tuple[str, ...],
+    reference_url: str | None,
+    suppressed: bool,
+    source_report: str,
+) -> Finding:
+    """A Finding from all its fields in order, without __init__ and __post_init__.
+
+    Only for `parsers._common.build`, whose arguments are valid by construction or checked there:
+    the generated frozen __init__ (keyword unpacking, 23 object.__setattr__ calls, validation)
+    was a fifth of a finding's normalization on large reports. Equal, and hashing equal, to
+    Finding(*the same values).
+    """
+    finding = _new(Finding)
+    _set_scanner(finding, scanner)
+    _set_rule_id(finding, rule_id)
+    _set_title(finding, title)
+    _set_description(finding, description)
+    _set_severity(finding, severity)
+    _set_severity_original(finding, severity_original)
+    _set_category(finding, category)
+    _set_fingerprint(finding, fingerprint)
+    _set_confidence(finding, confidence)
+    _set_file(finding, file)
+    _set_start_line(finding, start_line)
+    _set_end_line(finding, end_line)
+    _set_package(finding, package)
+    _set_version(finding, version)
+    _set_fixed_version(finding, fixed_version)
+    _set_image(finding, image)
+    _set_layer(finding, layer)
+    _set_resource(finding, resource)
+    _set_cves(finding, cves)
+    _set_cwes(finding, cwes)
+    _set_reference_url(finding, reference_url)
+    _set_suppressed(finding, suppressed)
+    _set_source_report(finding, source_report)
+    return finding
+
+
 @dataclass(frozen=True, slots=True)
 class CoverageGap:
     """A scanner that could not do part of its job: not a pass."""
