@@ -82,6 +82,10 @@ def clean_text(text: str, limit: int = MAX_TEXT) -> str:
 def one_line(text: str | None, limit: int = 512) -> str | None:
     if not text:
         return None
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        # Already one line: every whitespace character but the space is unprintable, so a printable
+        # text without doubled or edge spaces is its own normal form (split and join would copy it).
+        return text[:limit] or None
     # str.split() splits on exactly the characters `\s` matches, so this equals sub(r"\s+", " ").strip().
     return " ".join(text.split())[:limit] or None
 
@@ -98,6 +102,13 @@ def find_cves(*texts: str | None) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for text in texts:
         if text:
+            if text[:4] == "CVE-" and text[8:9] == "-" and text[4:8].isdecimal() and text[9:].isdecimal():
+                # The usual bare id (trivy's VulnerabilityID): the one match the pattern would find.
+                if len(text) >= 13:
+                    found[text] = None
+                continue
+            if "-" not in text:
+                continue  # no id without a hyphen: spares the case-insensitive pattern
             for match in _CVE.finditer(text):
                 found[match.group(0).upper()] = None
     return tuple(found)
@@ -116,16 +127,35 @@ def find_cwes(*values: Any) -> tuple[str, ...]:
         elif isinstance(value, int) and 0 < value < 100_000:
             found[f"CWE-{value}"] = None
         elif isinstance(value, str):
-            if value[:4] == "CWE-" and value[4:].isascii() and value[4:].isdigit() and len(value) <= 9:
-                # The usual "CWE-79" alone: the one id the pattern below would find.
-                found[f"CWE-{int(value[4:])}"] = None
-                continue
-            stripped = value.strip()
-            if stripped.isdigit() and len(stripped) < 6:
-                found[f"CWE-{int(stripped)}"] = None
+            for cwe in _cwes_in(value):
+                found[cwe] = None
+    return tuple(found)
+
+
+# CWE ids per distinct string: a rule's CWE text repeats on every one of its findings.
+_CWE_CACHE: dict[str, tuple[str, ...]] = {}
+_CWE_CACHE_SIZE = 4096
+
+
+def _cwes_in(value: str) -> tuple[str, ...]:
+    cached = _CWE_CACHE.get(value)
+    if cached is not None:
+        return cached
+    found: dict[str, None] = {}
+    if value[:4] == "CWE-" and value[4:].isascii() and value[4:].isdigit() and len(value) <= 9:
+        # The usual "CWE-79" alone: the one id the pattern below would find.
+        found[f"CWE-{int(value[4:])}"] = None
+    else:
+        stripped = value.strip()
+        if stripped.isdigit() and len(stripped) < 6:
+            found[f"CWE-{int(stripped)}"] = None
+        if "-" in value:  # no id without a hyphen: spares the case-insensitive pattern
             for match in _CWE.finditer(value[:4096]):
                 found[f"CWE-{int(match.group(1))}"] = None
-    return tuple(found)
+    ids = tuple(found)
+    if len(_CWE_CACHE) < _CWE_CACHE_SIZE:
+        _CWE_CACHE[value] = ids
+    return ids
 
 
 _WORDS: dict[str, Severity] = {
@@ -175,7 +205,10 @@ def severity_from_score(score: Any) -> Severity | None:
 
 def fingerprint(scanner: str, *parts: object) -> str:
     """A stable id for 'this issue in this place': never includes severity or run-specific data."""
-    joined = "\x1f".join([scanner, *("" if part is None else str(part) for part in parts)])
+    # A list, not a generator, and str() only where needed: this runs once per finding.
+    joined = "\x1f".join(
+        [scanner, *["" if part is None else part if type(part) is str else str(part) for part in parts]]
+    )
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
 
 
