@@ -1,6 +1,6 @@
 """Loads `acknowledgements.toml` and applies each entry to the constructs it names.
 
-An entry acknowledges listed findings on the constructs at one path (`*` matches within the path).
+An entry acknowledges listed findings on the constructs at one path (`*` matches within one path segment).
 By default (`scope = "stage"`) the path is relative to each environment's stage and the entry names
 the profiles it applies to; a lean-profile trade-off may name only the lean profile. An entry with
 `scope = "baseline"` applies to every account baseline stack, and one with `scope = "delivery"` to the
@@ -164,19 +164,42 @@ def apply_stack_acknowledgements(
 def _apply(
     root: IConstruct, where: str, label: str, acknowledgements: list[Acknowledgement]
 ) -> tuple[AppliedAcknowledgement, ...]:
-    constructs = {_relative_path(root, c): c for c in root.node.find_all() if c is not root}
     applied: list[AppliedAcknowledgement] = []
     for ack in acknowledgements:
-        matches = sorted(path for path in constructs if fnmatch.fnmatchcase(path, ack.path))
+        matches = sorted(_find(root, ack.path), key=lambda match: match[0])
         if not matches:
             raise AcknowledgementError(
                 f"acknowledgement for {ack.path!r} matches no construct in {where}: remove it or correct the path"
             )
-        for path in matches:
+        for path, construct in matches:
             for finding in ack.findings:
-                cdk.Validations.of(constructs[path]).acknowledge(cdk.Acknowledgment(id=finding, reason=ack.reason))
+                cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=finding, reason=ack.reason))
                 applied.append(AppliedAcknowledgement(label, path, finding, ack.lean_trade_off, ack.reason))
     return tuple(applied)
+
+
+def _find(root: IConstruct, pattern: str) -> list[tuple[str, IConstruct]]:
+    """The constructs under `root` whose relative path matches `pattern`, one segment at a time.
+
+    Walking the pattern's segments touches only the constructs on its way; listing every construct of
+    a stage and asking each for its path costs a jsii round trip per construct (seconds per synth).
+    A `*` matches within one segment: construct ids never contain a slash.
+    """
+    found: list[tuple[str, IConstruct]] = [("", root)]
+    for segment in pattern.split("/"):
+        next_found: list[tuple[str, IConstruct]] = []
+        for prefix, construct in found:
+            if any(glob in segment for glob in "*?["):
+                children = [(child.node.id, child) for child in construct.node.children]
+                next_found += [
+                    (f"{prefix}{cid}", child) for cid, child in children if fnmatch.fnmatchcase(cid, segment)
+                ]
+            else:
+                child = construct.node.try_find_child(segment)
+                if child is not None:
+                    next_found.append((f"{prefix}{segment}", child))
+        found = [(f"{path}/", construct) for path, construct in next_found]
+    return [(path.rstrip("/"), construct) for path, construct in found]
 
 
 def _boolean_fields(cls: type, prefix: str = "") -> set[str]:
@@ -198,7 +221,3 @@ def _flag(env: EnvironmentConfig, dotted: str) -> bool:
     for part in dotted.split("."):
         value = getattr(value, part)
     return value is True
-
-
-def _relative_path(root: IConstruct, construct: IConstruct) -> str:
-    return construct.node.path.removeprefix(root.node.path + "/")
