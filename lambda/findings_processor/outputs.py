@@ -8,12 +8,15 @@ import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from findings_processor.gate import GateResult
-from findings_processor.model import Finding
-from findings_processor.pipeline import ScanResult
-from findings_processor.writers import asff, junit, sarif, summary
-from findings_processor.writers.asff import Target
+from findings_processor.writers import asff, sarif
+
+if TYPE_CHECKING:
+    from findings_processor.gate import GateResult
+    from findings_processor.model import Finding
+    from findings_processor.pipeline import ScanResult
+    from findings_processor.writers.asff import Target
 
 # Large writes: the ASFF file of a big scan is hundreds of megabytes written record by record.
 _BUFFER = 1 << 20
@@ -29,6 +32,10 @@ class Outputs:
 
 def write_outputs(result: ScanResult, gate: GateResult, target: Target, outputs: Outputs) -> str:
     """Writes the files asked for and returns the Markdown summary."""
+    # Imported here: a caller writing only ASFF or SARIF (the Lambda handler, a benchmark) does
+    # not load the gate's writers; with no cached bytecode every module imported is compiled.
+    from findings_processor.writers import junit, summary  # noqa: PLC0415
+
     if outputs.asff:
         write_asff(result.findings, target, outputs.asff)
     if outputs.sarif:

@@ -2,44 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
 from typing import Any
 
 from findings_processor.model import Finding, ReportContext
-from findings_processor.parsers import (
-    bandit,
-    cdk_drift,
-    checkov,
-    gitleaks,
-    grype,
-    pip_audit,
-    safety,
-    sarif,
-    semgrep,
-    trivy,
-    trufflehog,
-)
 from findings_processor.reading import UnreadableReport
 
 Parser = Callable[[Any, ReportContext], Iterator[Finding]]
 
-# Order matters only where shapes overlap: SARIF and semgrep before bandit (all have `results`).
-_PARSERS: tuple[tuple[str, Callable[[Any], bool], Parser], ...] = (
-    (sarif.SCANNER, sarif.matches, sarif.parse),
-    (semgrep.SCANNER, semgrep.matches, semgrep.parse),
-    (bandit.SCANNER, bandit.matches, bandit.parse),
-    (checkov.SCANNER, checkov.matches, checkov.parse),
-    (trivy.SCANNER, trivy.matches, trivy.parse),
-    (grype.SCANNER, grype.matches, grype.parse),
-    (pip_audit.SCANNER, pip_audit.matches, pip_audit.parse),
-    (safety.SCANNER, safety.matches, safety.parse),
-    (gitleaks.SCANNER, gitleaks.matches, gitleaks.parse),
-    (trufflehog.SCANNER, trufflehog.matches, trufflehog.parse),
-    (cdk_drift.SCANNER, cdk_drift.matches, cdk_drift.parse),
+# (module, scanner name) in detection order. Order matters only where shapes overlap: SARIF and
+# semgrep before bandit (all have `results`). A parser module is imported when detection reaches
+# it, so a run compiles and loads only the parsers up to the one its reports need.
+_PARSERS: tuple[tuple[str, str], ...] = (
+    ("sarif", "sarif"),
+    ("semgrep", "semgrep"),
+    ("bandit", "bandit"),
+    ("checkov", "checkov"),
+    ("trivy", "trivy"),
+    ("grype", "grype"),
+    ("pip_audit", "pip-audit"),
+    ("safety", "safety"),
+    ("gitleaks", "gitleaks"),
+    ("trufflehog", "trufflehog"),
+    ("cdk_drift", "cdk-drift"),
 )
 
-SCANNERS = tuple(name for name, _, _ in _PARSERS if name != sarif.SCANNER)
+SCANNERS = tuple(name for module, name in _PARSERS if module != "sarif")
 
 
 def _no_findings(_doc: Any, _ctx: ReportContext) -> Iterator[Finding]:
@@ -52,9 +42,10 @@ def detect(doc: Any, name: str) -> tuple[str, Parser]:
         # `null` (gitleaks v7, old trivy) and `[]` (gitleaks v8, safety v1, checkov) all mean "nothing found"
         # and carry no scanner name: the path is the only hint left.
         return _scanner_from_path(name), _no_findings
-    for scanner, matches, parse in _PARSERS:
-        if matches(doc):
-            return scanner, parse
+    for module_name, _ in _PARSERS:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        if module.matches(doc):
+            return module.SCANNER, module.parse
     raise UnreadableReport(_unknown_format(doc))
 
 
