@@ -103,18 +103,33 @@ def test_one_pin_file_and_one_scan_entry_point() -> None:
     assert 'PINS="${SCANNER_PINS:-$ROOT/delivery/scanners.toml}"' in SCRIPT.read_text()
 
 
-def test_the_shipped_pins_install_the_ci_scanners_or_fail_on_a_missing_checksum(tmp_path: Path) -> None:
-    # Given the shipped pin file / When gitleaks is installed / Then it is the pinned release, refused
-    # before any download while its checksum is still empty.
-    env = {**os.environ, "SCANNER_DOWNLOAD_DIR": str(tmp_path / "downloads"), "GITHUB_PATH": ""}
-    env.pop("SCANNER_PINS", None)
+def test_the_ci_scanners_are_pinned_with_a_published_checksum() -> None:
+    tools = {tool["name"]: tool for tool in tomllib.loads(PINS.read_text())["tool"]}
+    for name in ("trivy", "gitleaks", "grype"):
+        assert len(tools[name]["sha256"]) == 64, name
+        assert tools[name]["version"] in tools[name]["url"], name
+
+
+def test_a_pin_without_checksum_is_refused_before_any_download(tmp_path: Path) -> None:
+    # Given the shipped pins with gitleaks' checksum removed
+    pins = PINS.read_text()
+    gitleaks = {tool["name"]: tool for tool in tomllib.loads(pins)["tool"]}["gitleaks"]
+    unpinned = tmp_path / "scanners.toml"
+    unpinned.write_text(pins.replace(f'sha256 = "{gitleaks["sha256"]}"', 'sha256 = ""', 1))
+    env = {
+        **os.environ,
+        "SCANNER_PINS": str(unpinned),
+        "SCANNER_DOWNLOAD_DIR": str(tmp_path / "downloads"),
+        "GITHUB_PATH": "",
+    }
+
+    # When gitleaks is installed
     result = subprocess.run(
         [str(SCRIPT), "gitleaks", str(tmp_path / "bin")], capture_output=True, text=True, check=False, env=env
     )
-    gitleaks = {tool["name"]: tool for tool in tomllib.loads(PINS.read_text())["tool"]}["gitleaks"]
-    if gitleaks["sha256"]:
-        pytest.skip("gitleaks' checksum is filled in: installing it would download the release")
+
+    # Then it is refused, naming the tool and the pin file, and nothing was downloaded
     assert result.returncode != 0
     assert f"no sha256 for gitleaks {gitleaks['version']}" in result.stderr
-    assert "delivery/scanners.toml" in result.stderr
+    assert str(unpinned) in result.stderr or "scanners.toml" in result.stderr
     assert not (tmp_path / "downloads").exists()
