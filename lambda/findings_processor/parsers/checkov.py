@@ -69,11 +69,12 @@ def _finding(check: Mapping[str, Any], check_type: str, ctx: ReportContext, *, s
     vuln_id = as_str(details.get("id"))
     severity = severity_from_word(original) or severity_from_score(details.get("cvss"))
     description = as_str(check.get("description")) or as_str(details.get("description"))
+    check_name = as_str(check.get("check_name"))
     return build(
         scanner=SCANNER,
         rule_id=check_id,
-        title=f"{check_id}: {as_str(check.get('check_name')) or ''}" + (f" ({vuln_id})" if vuln_id else ""),
-        description=description or as_str(check.get("check_name")),
+        title=f"{check_id}: {check_name or ''}" + (f" ({vuln_id})" if vuln_id else ""),
+        description=description or check_name,
         # Without a platform API key checkov gives no severity; MEDIUM is the documented default.
         severity=severity or Severity.MEDIUM,
         severity_original=original or "none",

@@ -60,7 +60,6 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
     start, end = line_range(as_dict(result.get("start")).get("line"), as_dict(result.get("end")).get("line"))
     original = as_str(extra.get("severity")) or "WARNING"
     message = as_str(extra.get("message"))
-    references = [text for text in (as_str(r) for r in as_list(metadata.get("references"))) if text]
     # semgrep's fingerprint (or the matched text) survives code moving; the line number is the last resort.
     anchor = _usable(as_str(extra.get("fingerprint"))) or snippet_digest(_usable(as_str(extra.get("lines")))) or start
     short_name = check_id.rsplit(".", 1)[-1]
@@ -78,8 +77,13 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
         file=file,
         start_line=start,
         end_line=end,
-        cves=find_cves(*(as_str(c) for c in as_list(metadata.get("cve")))),
+        cves=find_cves(*(as_str(c) for c in as_list(cves))) if (cves := metadata.get("cve")) else (),
         cwes=find_cwes(metadata.get("cwe")),
-        reference_url=as_str(metadata.get("shortlink")) or (references[0] if references else None),
+        # The references are read only when there is no shortlink: most rules have one.
+        reference_url=as_str(metadata.get("shortlink")) or _first_reference(metadata),
         suppressed=extra.get("is_ignored") is True,
     )
+
+
+def _first_reference(metadata: Mapping[str, Any]) -> str | None:
+    return next((text for text in (as_str(r) for r in as_list(metadata.get("references"))) if text), None)
