@@ -116,6 +116,14 @@ def find_cves(*texts: str | None) -> tuple[str, ...]:
 
 def find_cwes(*values: Any) -> tuple[str, ...]:
     """CWE ids from strings like 'CWE-79: ...', bare numbers, or lists of either."""
+    if len(values) == 1:
+        # The usual shapes, a string or a list of one string (trivy's CweIDs, semgrep's cwe):
+        # the walk below would yield exactly that string's ids.
+        value = values[0]
+        if type(value) is list and len(value) == 1:
+            value = value[0]
+        if type(value) is str:
+            return _cwes_in(value)
     found: dict[str, None] = {}
     stack = list(values)
     while stack:
