@@ -123,7 +123,12 @@ def _distinct(findings: Iterable[Finding], ctx: ReportContext) -> list[Finding]:
     by_fingerprint: dict[str, list[Finding]] = {}
     dropped = 0
     for finding in findings:
-        same = by_fingerprint.setdefault(finding.fingerprint, [])
+        same = by_fingerprint.get(finding.fingerprint)
+        if same is None:
+            # The usual case, a fingerprint not seen before: one lookup, and no ordinal to add.
+            by_fingerprint[finding.fingerprint] = [finding]
+            kept.append(finding)
+            continue
         if finding in same and finding.category is not Category.SECRET:
             dropped += 1
             continue
