@@ -32,6 +32,7 @@ from config.model import EnvironmentConfig
 GIB = 1024**3  # bytes
 ONE_MINUTE = cdk.Duration.minutes(1)
 FIVE_MINUTES = cdk.Duration.minutes(5)
+ONE_DAY = cdk.Duration.days(1)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ def deployment_failed_pattern(service_arn: str) -> events.EventPattern:
         resources=[service_arn],
         detail={"eventName": ["SERVICE_DEPLOYMENT_FAILED"]},
     )
+
+
+# The findings gate's metric namespace (lambda/findings_processor/handler.py, GATE_METRICS_NAMESPACE).
+GATE_METRICS_NAMESPACE = "Platform/Gate"
 
 
 # CloudFormation's own status events for this environment's stacks (`<Stage>-<Stack>`), which is what
@@ -218,6 +223,18 @@ class Monitoring(Construct):
                 label=label,
             )
 
+        def gate_metric(name: str, label: str) -> cloudwatch.Metric:
+            # Published by the findings gate as embedded metrics, one data point per decision for this
+            # environment (lambda/findings_processor/handler.py): every pipeline run that reaches it.
+            return cloudwatch.Metric(
+                namespace=GATE_METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"Environment": env.name},
+                statistic="Sum",
+                period=ONE_DAY,
+                label=label,
+            )
+
         def graph(title: str, left: list[cloudwatch.IMetric], **kwargs: object) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=left, width=8, height=6, **kwargs)  # type: ignore[arg-type]
 
@@ -281,16 +298,10 @@ class Monitoring(Construct):
                             rule_count("StacksRolledBack", "Stacks failed or rolled back"),
                         ],
                     ),
-                    cloudwatch.TextWidget(
-                        markdown=(
-                            "**Pipeline runs and findings-gate verdicts** are not on this dashboard: the pipeline "
-                            "and the gate run in the Delivery stack (tooling account), CodePipeline publishes no "
-                            "CloudWatch metrics, and an environment cannot name the Delivery stack's resources. "
-                            "The graph beside this counts what the pipeline's deploys do *here*: CloudFormation "
-                            "status events of this environment's stacks. A run the gate blocked deploys nothing."
-                        ),
-                        width=8,
-                        height=6,
+                    graph(
+                        "Pipeline runs through the findings gate (metrics of the account the gate runs in)",
+                        [gate_metric("GateRuns", "Runs"), gate_metric("GateBlocked", "Blocked")],
+                        right=[gate_metric("GateErrors", "Gate could not decide")],
                     ),
                 ],
                 database_row,

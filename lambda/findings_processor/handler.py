@@ -34,6 +34,8 @@ MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_MEMBERS = 2000
 EXCEPTIONS_FILE = "gate-exceptions.toml"
+# CloudWatch metrics of every gate decision, per environment (the environments' dashboards graph them).
+GATE_METRICS_NAMESPACE = "Platform/Gate"
 _SKIPPED_SUFFIXES = {".md", ".rst", ".txt", ".xml", ".html", ".toml", ".zip"}
 
 
@@ -248,6 +250,7 @@ def _run(
         problems.append("unreadable report(s): " + "; ".join(error.message for error in result.errors[:5]))
     digest = "; ".join([*problems, short(gate, 4000)])
     LOG.info("%s", digest)
+    _emit_gate_metrics(env, status)
     return {
         "status": status,
         "short": digest,
@@ -269,3 +272,27 @@ def _upload_zip(bucket: str, key: str, files: Mapping[str, bytes], kms_key_id: s
             bundle.writestr(name, content)
     extra: dict[str, str] = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     _client("s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue(), **extra)
+
+
+def _emit_gate_metrics(env: str, status: str) -> None:
+    """One CloudWatch embedded-metric-format line on stdout: Lambda ships it to the function's log group,
+    where CloudWatch turns it into metrics with no API call, permission or network path of our own."""
+    import time  # noqa: PLC0415
+
+    metrics = {"GateRuns": 1, "GateBlocked": int(status == "blocked"), "GateErrors": int(status == "error")}
+    record = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": GATE_METRICS_NAMESPACE,
+                    "Dimensions": [["Environment"]],
+                    "Metrics": [{"Name": name, "Unit": "Count"} for name in metrics],
+                }
+            ],
+        },
+        "Environment": env,
+        **metrics,
+    }
+    # EMF is read from stdout, not from the logging module's formatted records.
+    print(json.dumps(record, separators=(",", ":")), flush=True)

@@ -94,3 +94,27 @@ def test_a_broken_artifact_is_answered_not_left_to_time_out(pipeline_env: Any) -
     assert outcome["status"] == "error"
     assert recorder.results[0][0] == "failure"
     assert "BadZipFile" in recorder.results[0][1]["failureDetails"]["message"]
+
+
+@pytest.mark.parametrize("case", [("bandit-report.json", "blocked", 1), ("one_vuln.json", "passed", 0)])
+def test_each_gate_decision_is_one_embedded_metric_line_per_environment(
+    pipeline_env: Any, corpus: Path, capsys: pytest.CaptureFixture[str], case: tuple[str, str, int]
+) -> None:
+    report, status, blocked = case
+    s3, _ = pipeline_env
+    s3.put_object(
+        Bucket="artifacts", Key="in.zip", Body=_artifact({"bandit.json": (corpus / "bandit" / report).read_bytes()})
+    )
+    assert handler.handler(_event(with_output=False), CONTEXT)["status"] == status
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    record = json.loads(line)
+    [directive] = record["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == handler.GATE_METRICS_NAMESPACE == "Platform/Gate"
+    assert directive["Dimensions"] == [["Environment"]]
+    assert {m["Name"] for m in directive["Metrics"]} == {"GateRuns", "GateBlocked", "GateErrors"}
+    assert (record["Environment"], record["GateRuns"], record["GateBlocked"], record["GateErrors"]) == (
+        "qa",
+        1,
+        blocked,
+        0,
+    )

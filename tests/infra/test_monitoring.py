@@ -212,7 +212,10 @@ def test_dashboard_shows_the_key_metrics(synthesized, stage: str) -> None:
         "MatchedEvents",
         "Fargate Spot interruptions",
         "Stack deployments into this environment",
-        "Pipeline runs and findings-gate verdicts",
+        "Pipeline runs through the findings gate",
+        "Platform/Gate",
+        "GateRuns",
+        "GateBlocked",
         "DatabaseConnections",
         "FreeStorageSpace",
     ):
@@ -220,6 +223,8 @@ def test_dashboard_shows_the_key_metrics(synthesized, stage: str) -> None:
     # Multi-AZ instances have no ReplicaLag; what the standby costs shows as write latency.
     assert "ReplicaLag" not in body
     assert ("WriteLatency" in body) is BY_STAGE[stage].database.multi_az
+    # The gate's metrics are this environment's own: the gate publishes them per environment.
+    assert f'\\"Environment\\",\\"{BY_STAGE[stage].name}\\"' in body
 
 
 def test_an_environment_outside_its_baselines_region_is_refused(config_dir: Path) -> None:  # noqa: F811
