@@ -165,8 +165,10 @@ def _apply(
     root: IConstruct, where: str, label: str, acknowledgements: list[Acknowledgement]
 ) -> tuple[AppliedAcknowledgement, ...]:
     applied: list[AppliedAcknowledgement] = []
+    # Entries share long path prefixes: each prefix is resolved once per root.
+    resolved: dict[str, list[tuple[str, IConstruct]]] = {"": [("", root)]}
     for ack in acknowledgements:
-        matches = sorted(_find(root, ack.path), key=lambda match: match[0])
+        matches = sorted(_find(resolved, ack.path), key=lambda match: match[0])
         if not matches:
             raise AcknowledgementError(
                 f"acknowledgement for {ack.path!r} matches no construct in {where}: remove it or correct the path"
@@ -178,28 +180,34 @@ def _apply(
     return tuple(applied)
 
 
-def _find(root: IConstruct, pattern: str) -> list[tuple[str, IConstruct]]:
-    """The constructs under `root` whose relative path matches `pattern`, one segment at a time.
+def _find(resolved: dict[str, list[tuple[str, IConstruct]]], pattern: str) -> list[tuple[str, IConstruct]]:
+    """The constructs whose path relative to the root matches `pattern`, one segment at a time.
 
     Walking the pattern's segments touches only the constructs on its way; listing every construct of
     a stage and asking each for its path costs a jsii round trip per construct (seconds per synth).
+    `resolved` maps each pattern prefix already walked (starting with "" for the root) to its matches.
     A `*` matches within one segment: construct ids never contain a slash.
     """
-    found: list[tuple[str, IConstruct]] = [("", root)]
-    for segment in pattern.split("/"):
-        next_found: list[tuple[str, IConstruct]] = []
-        for prefix, construct in found:
+    segments = pattern.split("/")
+    for depth in range(1, len(segments) + 1):
+        prefix = "/".join(segments[:depth])
+        if prefix in resolved:
+            continue
+        segment = segments[depth - 1]
+        found: list[tuple[str, IConstruct]] = []
+        for path, construct in resolved["/".join(segments[: depth - 1])]:
+            parent = f"{path}/" if path else ""
             if any(glob in segment for glob in "*?["):
-                children = [(child.node.id, child) for child in construct.node.children]
-                next_found += [
-                    (f"{prefix}{cid}", child) for cid, child in children if fnmatch.fnmatchcase(cid, segment)
-                ]
+                for child in construct.node.children:
+                    child_id = child.node.id
+                    if fnmatch.fnmatchcase(child_id, segment):
+                        found.append((parent + child_id, child))
             else:
-                child = construct.node.try_find_child(segment)
-                if child is not None:
-                    next_found.append((f"{prefix}{segment}", child))
-        found = [(f"{path}/", construct) for path, construct in next_found]
-    return [(path.rstrip("/"), construct) for path, construct in found]
+                named = construct.node.try_find_child(segment)
+                if named is not None:
+                    found.append((parent + segment, named))
+        resolved[prefix] = found
+    return resolved[pattern]
 
 
 def _boolean_fields(cls: type, prefix: str = "") -> set[str]:
