@@ -155,7 +155,8 @@ def _cwes_in(value: str) -> tuple[str, ...]:
         found[f"CWE-{int(value[4:])}"] = None
     else:
         stripped = value.strip()
-        if stripped.isdigit() and len(stripped) < 6:
+        # ASCII digits only: str.isdigit() also accepts superscripts such as "²", which int() refuses.
+        if stripped.isascii() and stripped.isdigit() and len(stripped) < 6:
             found[f"CWE-{int(stripped)}"] = None
         if "-" in value:  # no id without a hyphen: spares the case-insensitive pattern
             for match in _CWE.finditer(value[:4096]):
