@@ -59,37 +59,32 @@ class AuditStorage(Construct):
             "CKV_AWS_18",
             "The access-log bucket is the target of server access logging; logging it into itself would loop",
         )
-        self.trail = s3.Bucket(
-            self,
+
+        def audit_bucket(bucket_id: str, log_prefix: str, **object_lock: typing.Any) -> s3.Bucket:
+            # Trail and Config buckets differ only in their access-log prefix and the trail's object lock.
+            return s3.Bucket(
+                self,
+                bucket_id,
+                encryption=s3.BucketEncryption.KMS,
+                encryption_key=key,
+                bucket_key_enabled=True,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                enforce_ssl=True,
+                versioned=True,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                lifecycle_rules=lifecycle,
+                server_access_logs_bucket=self.access_logs,
+                server_access_logs_prefix=log_prefix,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+                **object_lock,
+            )
+
+        self.trail = audit_bucket(
             "TrailBucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=lifecycle,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="trail/",
+            "trail/",
             object_lock_enabled=trail_object_lock or None,
             object_lock_default_retention=(
                 s3.ObjectLockRetention.governance(cdk.Duration.days(retention_days)) if trail_object_lock else None
             ),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.config = s3.Bucket(
-            self,
-            "ConfigBucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=lifecycle,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="config/",
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        self.config = audit_bucket("ConfigBucket", "config/")
