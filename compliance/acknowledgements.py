@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import aws_cdk as cdk
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 from compliance.rule_packs import PACK_NAMES
 from config.model import EnvironmentConfig, Profile
@@ -165,49 +165,73 @@ def _apply(
     root: IConstruct, where: str, label: str, acknowledgements: list[Acknowledgement]
 ) -> tuple[AppliedAcknowledgement, ...]:
     applied: list[AppliedAcknowledgement] = []
-    # Entries share long path prefixes: each prefix is resolved once per root.
-    resolved: dict[str, list[tuple[str, IConstruct]]] = {"": [("", root)]}
+    tree = _ConstructPaths(root)
+    # Every finding acknowledged on one construct goes over in one call: each jsii round trip costs
+    # about a millisecond, and hundreds of entries share constructs.
+    rules: dict[str, tuple[IConstruct, list[cdk.Acknowledgment]]] = {}
     for ack in acknowledgements:
-        matches = sorted(_find(resolved, ack.path), key=lambda match: match[0])
+        matches = sorted(tree.find(ack.path), key=lambda match: match[0])
         if not matches:
             raise AcknowledgementError(
                 f"acknowledgement for {ack.path!r} matches no construct in {where}: remove it or correct the path"
             )
         for path, construct in matches:
+            on_construct = rules.setdefault(path, (construct, []))[1]
             for finding in ack.findings:
-                cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=finding, reason=ack.reason))
+                on_construct.append(cdk.Acknowledgment(id=finding, reason=ack.reason))
                 applied.append(AppliedAcknowledgement(label, path, finding, ack.lean_trade_off, ack.reason))
+    for construct, acknowledged in rules.values():
+        cdk.Validations.of(construct).acknowledge(*acknowledged)
     return tuple(applied)
 
 
-def _find(resolved: dict[str, list[tuple[str, IConstruct]]], pattern: str) -> list[tuple[str, IConstruct]]:
-    """The constructs whose path relative to the root matches `pattern`, one segment at a time.
+class _ConstructPaths:
+    """Finds constructs under a root by path pattern, one segment at a time.
 
-    Walking the pattern's segments touches only the constructs on its way; listing every construct of
+    Walking a pattern's segments touches only the constructs on its way; listing every construct of
     a stage and asking each for its path costs a jsii round trip per construct (seconds per synth).
-    `resolved` maps each pattern prefix already walked (starting with "" for the root) to its matches.
-    A `*` matches within one segment: construct ids never contain a slash.
+    Entries share long path prefixes, so each prefix is resolved once, and each construct's `node`
+    (itself a round trip) is fetched once. A `*` matches within one segment: construct ids never
+    contain a slash.
     """
-    segments = pattern.split("/")
-    for depth in range(1, len(segments) + 1):
-        prefix = "/".join(segments[:depth])
-        if prefix in resolved:
-            continue
-        segment = segments[depth - 1]
-        found: list[tuple[str, IConstruct]] = []
-        for path, construct in resolved["/".join(segments[: depth - 1])]:
-            parent = f"{path}/" if path else ""
-            if any(glob in segment for glob in "*?["):
-                for child in construct.node.children:
-                    child_id = child.node.id
-                    if fnmatch.fnmatchcase(child_id, segment):
-                        found.append((parent + child_id, child))
-            else:
-                named = construct.node.try_find_child(segment)
-                if named is not None:
-                    found.append((parent + segment, named))
-        resolved[prefix] = found
-    return resolved[pattern]
+
+    def __init__(self, root: IConstruct) -> None:
+        # Pattern prefix already walked ("" is the root) -> its matches as (path, construct).
+        self._resolved: dict[str, list[tuple[str, IConstruct]]] = {"": [("", root)]}
+        self._nodes: dict[str, Node] = {}
+
+    def find(self, pattern: str) -> list[tuple[str, IConstruct]]:
+        """The constructs whose path relative to the root matches `pattern`."""
+        segments = pattern.split("/")
+        for depth in range(1, len(segments) + 1):
+            prefix = "/".join(segments[:depth])
+            if prefix in self._resolved:
+                continue
+            segment = segments[depth - 1]
+            found: list[tuple[str, IConstruct]] = []
+            for path, construct in self._resolved["/".join(segments[: depth - 1])]:
+                parent = f"{path}/" if path else ""
+                node = self._node(path, construct)
+                if any(glob in segment for glob in "*?["):
+                    for child in node.children:
+                        child_node = child.node
+                        child_id = child_node.id
+                        if fnmatch.fnmatchcase(child_id, segment):
+                            child_path = parent + child_id
+                            found.append((child_path, child))
+                            self._nodes[child_path] = child_node
+                else:
+                    named = node.try_find_child(segment)
+                    if named is not None:
+                        found.append((parent + segment, named))
+            self._resolved[prefix] = found
+        return self._resolved[pattern]
+
+    def _node(self, path: str, construct: IConstruct) -> Node:
+        node = self._nodes.get(path)
+        if node is None:
+            node = self._nodes[path] = construct.node
+        return node
 
 
 def _boolean_fields(cls: type, prefix: str = "") -> set[str]:
