@@ -32,9 +32,14 @@ help:
 	@echo "make diagram            docs/architecture.md (Mermaid) from cdk.out; synthesizes first if cdk.out is absent"
 	@echo "make cost [ENV=name]    monthly list-price estimate per environment and resource, from cdk.out and config"
 
+# cdk.json runs the app with `python -O`: jsii's generated bindings type-check every argument at run time
+# unless optimized, a second check of what mypy --strict already proves (and what the test suite, which
+# runs unoptimized, still exercises). PYTHONDONTWRITEBYTECODE keeps __pycache__ out of the Lambda asset,
+# so the optimized bytecode of the installed packages is compiled here, once, instead of on every synth.
 $(VENV)/.installed: requirements.txt requirements-dev.txt service/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/python -O -m compileall -q -j 0 "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" > /dev/null
 	touch $@
 
 # Scanners pin dependencies that clash with the app's (checkov pins its own boto3), so they get their own venv.
