@@ -7,13 +7,15 @@ which hold the actual deploy permissions and are scoped by `cdk bootstrap`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from components.drift_reads import drift_reads
+from components.managed_policies import MANAGED_POLICIES_PER_ROLE, split_actions
 from config.model import EnvironmentConfig, GitLabConfig, RepositoryConfig
 
 GITHUB_HOST = "token.actions.githubusercontent.com"
@@ -32,6 +34,7 @@ DRIFT_ACTIONS = (
     "cloudformation:DetectStackResourceDrift",
 )
 MAX_SESSION = cdk.Duration.hours(1)
+DRIFT_READS_SID = "ReadResourcesForDriftDetection"
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,11 @@ def environment_stacks_arn(stack: cdk.Stack, env: EnvironmentConfig) -> str:
 
 class DeployRoles(Construct):
     """`deploy_roles[env]`: assumable from that environment's workflow only; `diff_role`: from pull requests;
-    `drift_roles[env]`: from the default branch, read-only (drift detection and findings import)."""
+    `drift_roles[env]`: from the default branch, read-only (drift detection and findings import).
+
+    `resource_types[env]` are the CloudFormation types in that environment's stacks: its drift role may read
+    each of them as drift detection does (components/drift_reads.py).
+    """
 
     def __init__(
         self,
@@ -92,11 +99,15 @@ class DeployRoles(Construct):
         construct_id: str,
         *,
         environments: Sequence[EnvironmentConfig],
+        resource_types: Mapping[str, Collection[str]],
         gitlab: GitLabConfig | None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not environments:
             raise ValueError("DeployRoles needs at least one environment; got none")
+        missing = [env.name for env in environments if env.name not in resource_types]
+        if missing:
+            raise ValueError(f"DeployRoles needs the resource types of every environment; none for {missing}")
         stack = cdk.Stack.of(self)
         self.github_provider_arn = stack.format_arn(
             service="iam", region="", resource="oidc-provider", resource_name=GITHUB_HOST
@@ -167,7 +178,7 @@ class DeployRoles(Construct):
 
         self.drift_roles: dict[str, iam.Role] = {}
         for env in environments:
-            self.drift_roles[env.name] = self._drift_role(stack, env)
+            self.drift_roles[env.name] = self._drift_role(stack, env, resource_types[env.name])
         # The value of the repository variable AWS_DRIFT_ROLE_ARNS, as drift.yml reads it: environment -> ARN.
         cdk.CfnOutput(
             self,
@@ -176,7 +187,7 @@ class DeployRoles(Construct):
             value=stack.to_json_string({name: role.role_arn for name, role in self.drift_roles.items()}),
         )
 
-    def _drift_role(self, stack: cdk.Stack, env: EnvironmentConfig) -> iam.Role:
+    def _drift_role(self, stack: cdk.Stack, env: EnvironmentConfig, resource_types: Collection[str]) -> iam.Role:
         role = iam.Role(
             self,
             f"{env.stage_id}DriftRole",
@@ -215,8 +226,31 @@ class DeployRoles(Construct):
                 ),
             ],
         )
+        self._drift_reads(env, role, resource_types)
         cdk.CfnOutput(self, f"{env.stage_id}DriftRoleArn", value=role.role_arn)
         return role
+
+    def _drift_reads(self, env: EnvironmentConfig, role: iam.Role, resource_types: Collection[str]) -> None:
+        """What CloudFormation reads as the caller while it checks each of the environment's resources.
+
+        On "*": most of these Describe/List/Get calls have no resource-level form, and the others would have
+        to name resources by the physical ids CloudFormation generates at deploy time. An identity policy
+        reaches only the account the role lives in. The reads expose no secret value, no object, decrypt
+        nothing. One statement per policy; more policies only when one would pass IAM's size quota.
+        """
+        # The drift policy above takes one of the role's managed-policy slots.
+        groups = split_actions(
+            drift_reads(resource_types), sid=DRIFT_READS_SID, max_policies=MANAGED_POLICIES_PER_ROLE - 1
+        )
+        for number, actions in enumerate(groups, start=1):
+            part = f" (part {number} of {len(groups)})" if len(groups) > 1 else ""
+            iam.ManagedPolicy(
+                self,
+                f"{env.stage_id}DriftReadPolicy" + (str(number) if number > 1 else ""),
+                description=f"{env.name}: the reads CloudFormation drift detection makes as the caller{part}",
+                roles=[role],
+                statements=[iam.PolicyStatement(sid=DRIFT_READS_SID, actions=list(actions), resources=["*"])],
+            )
 
     def _github(self, subject: str) -> iam.FederatedPrincipal:
         return iam.FederatedPrincipal(

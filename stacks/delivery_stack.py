@@ -18,6 +18,7 @@ from constructs import Construct
 
 from components.delivery_pipeline import DeliveryPipeline
 from components.deploy_roles import DeployRoles
+from components.drift_reads import deployed_resource_types
 from components.encryption_keys import allow_cloudwatch_logs, retained_rotating_key
 from components.findings_gate import FindingsGate
 from components.log_retention import retention
@@ -44,7 +45,15 @@ class DeliveryStack(cdk.Stack):
             description="delivery: build logs, notifications, the findings gate's queue and environment",
         )
         self._allow_services(self.key)
-        self.deploy_roles = DeployRoles(self, "DeployRoles", environments=environments, gitlab=delivery.gitlab)
+        self.deploy_roles = DeployRoles(
+            self,
+            "DeployRoles",
+            environments=environments,
+            resource_types={
+                env.name: deployed_resource_types(stage) for env, stage in zip(environments, stages, strict=True)
+            },
+            gitlab=delivery.gitlab,
+        )
         self.notifications = sns.Topic(
             self, "Notifications", display_name="Delivery pipeline", master_key=self.key, enforce_ssl=True
         )
