@@ -16,11 +16,13 @@ import fnmatch
 import re
 import tomllib
 import typing
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import region_info
 from constructs import IConstruct, Node
 
 from compliance.rule_packs import PACK_NAMES
@@ -152,20 +154,28 @@ def apply_acknowledgements(
 
 
 def apply_stack_acknowledgements(
-    stack: cdk.Stack, scope: Scope, acknowledgements: tuple[Acknowledgement, ...]
+    stack: cdk.Stack, scope: Scope, acknowledgements: tuple[Acknowledgement, ...], *, accounts: Collection[str] = ()
 ) -> tuple[AppliedAcknowledgement, ...]:
-    """The entries of `scope` (baseline or delivery), applied to one app-level stack (paths relative to it)."""
+    """The entries of `scope` (baseline or delivery), applied to one app-level stack (paths relative to it).
+
+    `accounts`: other accounts the stack's ARNs may name (the Delivery stack's policies name each environment's).
+    """
     if scope == Scope.STAGE:
         raise ValueError("stage entries apply per environment: use apply_acknowledgements")
     applicable = [a for a in acknowledgements if a.scope == scope]
-    return _apply(stack, f"{scope} stack {stack.node.id!r}", stack.node.id, applicable)
+    return _apply(stack, f"{scope} stack {stack.node.id!r}", stack.node.id, applicable, accounts)
 
 
 def _apply(
-    root: IConstruct, where: str, label: str, acknowledgements: list[Acknowledgement]
+    root: IConstruct,
+    where: str,
+    label: str,
+    acknowledgements: list[Acknowledgement],
+    accounts: Collection[str] = (),
 ) -> tuple[AppliedAcknowledgement, ...]:
     applied: list[AppliedAcknowledgement] = []
     tree = _ConstructPaths(root)
+    pinned = _PinnedStacks(accounts)
     # Every finding acknowledged on one construct goes over in one call: each jsii round trip costs
     # about a millisecond, and hundreds of entries share constructs.
     rules: dict[str, tuple[IConstruct, list[cdk.Acknowledgment]]] = {}
@@ -178,11 +188,48 @@ def _apply(
         for path, construct in matches:
             on_construct = rules.setdefault(path, (construct, []))[1]
             for finding in ack.findings:
-                on_construct.append(cdk.Acknowledgment(id=finding, reason=ack.reason))
+                for rendered in pinned.as_printed(finding, construct):
+                    on_construct.append(cdk.Acknowledgment(id=rendered, reason=ack.reason))
                 applied.append(AppliedAcknowledgement(label, path, finding, ack.lean_trade_off, ack.reason))
     for construct, acknowledged in rules.values():
         cdk.Validations.of(construct).acknowledge(*acknowledged)
     return tuple(applied)
+
+
+class _PinnedStacks:
+    """Findings as the rule packs print them in stacks pinned to an account and region.
+
+    Entries are written for environment-agnostic stacks, where ARNs keep the pseudo parameters
+    (`<AWS::Partition>`, `<AWS::Region>`, `<AWS::AccountId>`). In a pinned stack aws-cdk-lib writes
+    them into ARNs as literals; an ARN's account may then also be one of `accounts`. Each construct's
+    stack and each stack's environment is read once (jsii returns the same object for the same construct).
+    """
+
+    def __init__(self, accounts: Collection[str]) -> None:
+        self._accounts = accounts
+        self._stacks: dict[IConstruct, cdk.Stack] = {}
+        self._environments: dict[cdk.Stack, tuple[str, str] | None] = {}
+
+    def as_printed(self, finding: str, construct: IConstruct) -> list[str]:
+        """`finding` as written and, in a pinned stack, as printed there."""
+        if "<AWS::" not in finding:
+            return [finding]
+        if construct not in self._stacks:
+            self._stacks[construct] = cdk.Stack.of(construct)
+        environment = self._environment(self._stacks[construct])
+        if environment is None:
+            return [finding]
+        account, region = environment
+        partition = region_info.RegionInfo.get(region).partition or "<AWS::Partition>"
+        pinned = finding.replace("<AWS::Partition>", partition).replace("<AWS::Region>", region)
+        return [finding, *sorted({pinned.replace("<AWS::AccountId>", a) for a in {account, *self._accounts}})]
+
+    def _environment(self, stack: cdk.Stack) -> tuple[str, str] | None:
+        if stack not in self._environments:
+            account, region = stack.account, stack.region
+            pinned = not (cdk.Token.is_unresolved(account) or cdk.Token.is_unresolved(region))
+            self._environments[stack] = (account, region) if pinned else None
+        return self._environments[stack]
 
 
 class _ConstructPaths:

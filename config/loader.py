@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from config.model import DeliveryConfig, EnvironmentConfig
-from config.rules import validate_delivery, validate_environment, validate_together
+from config.rules import (
+    validate_delivery,
+    validate_delivery_with_environments,
+    validate_environment,
+    validate_together,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULTS_FILE = "defaults.toml"
@@ -77,13 +82,16 @@ def load_environments(selected: str | None = None, config_dir: Path = CONFIG_DIR
 
 
 def load_delivery(config_dir: Path = CONFIG_DIR) -> DeliveryConfig:
-    """The delivery path's settings (`delivery.toml`), validated like an environment's."""
+    """The delivery path's settings (`delivery.toml`), validated like an environment's and against every
+    environment of `config_dir` (the pipeline promotes through all of them)."""
     path = config_dir / DELIVERY_FILE
     raw = _read_toml(path)
     problems: list[str] = []
     delivery = typing.cast(DeliveryConfig, _build(DeliveryConfig, raw, "", problems))
     if not problems:
         problems.extend(validate_delivery(delivery))
+    if not problems:
+        problems.extend(validate_delivery_with_environments(delivery, load_environments(None, config_dir)))
     if problems:
         raise ConfigError([f"{path.name}: {p}" for p in problems])
     return delivery

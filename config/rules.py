@@ -353,6 +353,20 @@ def validate_delivery(delivery: DeliveryConfig) -> list[str]:
     return problems
 
 
+def validate_delivery_with_environments(
+    delivery: DeliveryConfig, environments: Sequence[EnvironmentConfig]
+) -> list[str]:
+    """Rules across delivery.toml and the environment files."""
+    named = [f"{env.name!r} ({env.account})" for env in environments if env.account is not None]
+    if named and delivery.account is None:
+        return [
+            f"field 'account' is missing while environments {', '.join(named)} name their accounts: name the "
+            "tooling account the pipeline runs in: CDK Pipelines deploys into other accounts only from a "
+            "stack pinned to its own"
+        ]
+    return []
+
+
 def _delivery_source(delivery: DeliveryConfig) -> list[str]:
     problems: list[str] = []
     if delivery.source is SourceKind.CONNECTION:

@@ -89,7 +89,12 @@ def build_platform(
             termination_protection=True,
         )
         cdk.Tags.of(delivery_stack).add("environment", "tooling")
-        applied += apply_stack_acknowledgements(delivery_stack, Scope.DELIVERY, acknowledgements)
+        applied += apply_stack_acknowledgements(
+            delivery_stack,
+            Scope.DELIVERY,
+            acknowledgements,
+            accounts={env.account for env in environments if env.account is not None},
+        )
     register_rule_packs(app)
     return Platform(
         stages=stages,
