@@ -26,6 +26,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import pipelines
 from constructs import Construct
 
+from config.image_access import PUBLISH_ROLE_NAME, admitted_role_names, release_role_name
 from config.model import DeliveryConfig, EnvironmentConfig, SourceKind
 from delivery.tools import install_commands, load_tools, python_scanners_install_command
 
@@ -211,10 +212,12 @@ class DeliveryPipeline(Construct):
         scan.add_post(self.code_scan, self.image)
 
         previous: EnvironmentConfig | None = None
+        self.release_steps: dict[str, pipelines.CodeBuildStep] = {}
         for env, stage in zip(environments, stages, strict=True):
+            self.release_steps[env.name] = self._release_step(stack, delivery, env, previous, signing_profile)
             steps: list[pipelines.Step] = [
                 FindingsGateStep("Gate", function=gate_function, reports=reports, env=env.name),
-                self._release_step(stack, delivery, env, previous, signing_profile),
+                self.release_steps[env.name],
             ]
             if env.is_enterprise:
                 steps.append(pipelines.ConfirmPermissionsBroadening("CheckBroadening", stage=stage))
@@ -230,6 +233,7 @@ class DeliveryPipeline(Construct):
             previous = env
 
         self.pipeline.build_pipeline()
+        self._name_roles_other_accounts_admit(admitted_role_names(delivery, environments))
         self._harden_security_check_project(log_group)
         self._trigger_on_mapped_branches(delivery, environments)
         self.pipeline.pipeline.notify_on(
@@ -244,6 +248,25 @@ class DeliveryPipeline(Construct):
                 codepipeline.PipelineNotificationEvents.MANUAL_APPROVAL_SUCCEEDED,
             ],
         )
+
+    def _name_roles_other_accounts_admit(self, names: frozenset[str]) -> None:
+        """Give the image steps' roles that a repository in another account admits their fixed names.
+
+        That repository's policy names each role by ARN (config/image_access.py), and CloudFormation's
+        generated names are unknown at synth. Set on the role CDK Pipelines creates, so that construct
+        paths, and with them acknowledgements and parliament exceptions, stay the same in every setup.
+        """
+        steps = {PUBLISH_ROLE_NAME: self.image}
+        steps |= {release_role_name(env): step for env, step in self.release_steps.items()}
+        unknown = names - set(steps)
+        if unknown:
+            raise ValueError(f"no image step owns the role(s) {sorted(unknown)} that repository policies admit")
+        for name in sorted(names):
+            role = steps[name].project.role
+            cfn_role = role.node.default_child if role is not None else None
+            if not isinstance(cfn_role, iam.CfnRole):
+                raise ValueError(f"the {name} step's project has no role of its own to name")
+            cfn_role.role_name = name
 
     def _harden_security_check_project(self, log_group: logs.ILogGroup) -> None:
         """aws-cdk-lib's broadening-check project installs an unversioned `aws-cdk` and logs to a default,

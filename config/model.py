@@ -145,3 +145,17 @@ class DeliveryConfig:
     # The ECR repository of each environment is named <environment>/<image_repository> (the Data stack).
     image_repository: str
     gitlab: GitLabConfig | None
+
+
+@dataclass(frozen=True)
+class ImageRepositoryAccess:
+    """The roles of the tooling account that use one environment's image repository from across accounts.
+
+    Derived from `delivery.toml` and the environment (config/image_access.py), never written in a file.
+    """
+
+    tooling_account: str
+    # Role names in the tooling account that push: the image, its tags, SBOM and signature ...
+    push_roles: tuple[str, ...]
+    # ... and that only pull: the next environment's release step copies the image from here.
+    pull_roles: tuple[str, ...]

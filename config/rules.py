@@ -362,7 +362,7 @@ def validate_delivery_with_environments(
         return [
             f"field 'account' is missing while environments {', '.join(named)} name their accounts: name the "
             "tooling account the pipeline runs in: CDK Pipelines deploys into other accounts only from a "
-            "stack pinned to its own"
+            "stack pinned to its own, and each environment's image repository admits that account's release roles"
         ]
     return []
 

@@ -13,7 +13,7 @@ from components.database import Database
 from components.load_balancer_logs import LoadBalancerLogs
 from components.network import Network
 from components.web_firewall import WebFirewallLogGroup
-from config.model import EnvironmentConfig
+from config.model import EnvironmentConfig, ImageRepositoryAccess
 
 
 class DataStack(cdk.Stack):
@@ -26,6 +26,7 @@ class DataStack(cdk.Stack):
         network: Network,
         data_key: kms.IKey,
         logs_key: kms.IKey,
+        image_access: ImageRepositoryAccess | None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, termination_protection=env_config.is_enterprise, **kwargs)
@@ -38,7 +39,9 @@ class DataStack(cdk.Stack):
             data_key=data_key,
             logs_key=logs_key,
         )
-        self.registry = ContainerRegistry(self, "ContainerRegistry", env=env_config, data_key=data_key)
+        self.registry = ContainerRegistry(
+            self, "ContainerRegistry", env=env_config, data_key=data_key, image_access=image_access
+        )
         self.load_balancer_logs = LoadBalancerLogs(self, "LoadBalancerLogs", env=env_config)
         self.web_firewall_logs = (
             WebFirewallLogGroup(self, "WebFirewallLogs", env=env_config, logs_key=logs_key)

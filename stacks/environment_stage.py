@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from config.model import EnvironmentConfig
+from config.model import EnvironmentConfig, ImageRepositoryAccess
 from stacks.data_stack import DataStack
 from stacks.keys_stack import KeysStack
 from stacks.network_stack import NetworkStack
@@ -13,7 +13,17 @@ from stacks.service_stack import ServiceStack
 
 
 class EnvironmentStage(cdk.Stage):
-    def __init__(self, scope: Construct, *, env_config: EnvironmentConfig, image_tag: str) -> None:
+    """`image_access`: the tooling account's roles the image repository admits, when the pipeline reaches
+    this environment from another account (config/image_access.py); None within one account."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        env_config: EnvironmentConfig,
+        image_tag: str,
+        image_access: ImageRepositoryAccess | None,
+    ) -> None:
         super().__init__(scope, env_config.stage_id, env=deployment_environment(env_config))
         self.env_config = env_config
         self.keys = KeysStack(self, "Keys", env_config=env_config, description=f"{env_config.name}: KMS keys")
@@ -31,6 +41,7 @@ class EnvironmentStage(cdk.Stage):
             network=self.network.network,
             data_key=self.keys.keys.data,
             logs_key=self.keys.keys.logs,
+            image_access=image_access,
             description=f"{env_config.name}: PostgreSQL and its credentials, image repository, ALB log bucket",
         )
         self.service = ServiceStack(

@@ -21,6 +21,7 @@ from compliance.acknowledgements import (
 from compliance.rule_packs import register_rule_packs
 from config import ConfigError
 from config.baselines import BaselineConfig
+from config.image_access import image_repository_access
 from config.loader import ENVIRONMENT_NAMES
 from config.model import DeliveryConfig, EnvironmentConfig
 from stacks.baseline_stack import BaselineStack
@@ -65,7 +66,10 @@ def build_platform(
             ]
         )
     acknowledgements = load_acknowledgements(acknowledgements_file)
-    stages = tuple(EnvironmentStage(app, env_config=env, image_tag=image_tag) for env in environments)
+    stages = tuple(
+        EnvironmentStage(app, env_config=env, image_tag=image_tag, image_access=image_repository_access(delivery, env))
+        for env in environments
+    )
     applied = tuple(
         ack for stage in stages for ack in apply_acknowledgements(stage, stage.env_config, acknowledgements)
     )
