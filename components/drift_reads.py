@@ -14,6 +14,7 @@ A schema's read list is taken whole, minus the permissions in `LEFT_OUT`, each w
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
@@ -267,5 +268,20 @@ def drift_reads(resource_types: Iterable[str]) -> tuple[str, ...]:
 
 
 def deployed_resource_types(scope: IConstruct) -> frozenset[str]:
-    """The CloudFormation resource types of every resource under `scope` (e.g. an environment's stage)."""
-    return frozenset(c.cfn_resource_type for c in scope.node.find_all() if isinstance(c, cdk.CfnResource))
+    """The CloudFormation resource types of every resource under `scope` (e.g. an environment's stage).
+
+    An L1 class names its type as a class constant, read once per class; only a generic `CfnResource`
+    (custom resources) is asked for its own. Asking every resource costs a jsii round trip each.
+    """
+    types: set[str] = set()
+    for construct in scope.node.find_all():
+        if isinstance(construct, cdk.CfnResource):
+            class_type = _class_resource_type(type(construct))
+            types.add(class_type if class_type is not None else construct.cfn_resource_type)
+    return frozenset(types)
+
+
+@functools.cache
+def _class_resource_type(cls: type) -> str | None:
+    # Reading the constant is itself a round trip, and so is asking whether the class has one.
+    return getattr(cls, "CFN_RESOURCE_TYPE_NAME", None)
