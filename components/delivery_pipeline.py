@@ -275,9 +275,11 @@ class DeliveryPipeline(Construct):
         if check is None:
             return  # no enterprise environment: no broadening check
         project = check.node.find_child("CDKSecurityCheck")
-        assert isinstance(project, codebuild.Project)  # noqa: S101 - aws-cdk-lib's construct layout
+        if not isinstance(project, codebuild.Project):
+            raise TypeError(f"aws-cdk-lib's broadening check is no longer a codebuild.Project: {type(project)}")
         cfn = project.node.default_child
-        assert isinstance(cfn, codebuild.CfnProject)  # noqa: S101
+        if not isinstance(cfn, codebuild.CfnProject):
+            raise TypeError(f"aws-cdk-lib's broadening check has no CfnProject resource: {type(cfn)}")
         stack = cdk.Stack.of(self)
         source = stack.resolve(cfn.source)
         unpinned = '"npm install -g aws-cdk"'
@@ -303,7 +305,8 @@ class DeliveryPipeline(Construct):
             return pipelines.CodePipelineSource.s3(
                 bucket, delivery.source_object_key, trigger=actions.S3Trigger.EVENTS, action_name="Source"
             )
-        assert delivery.connection_arn  # noqa: S101 - config validated
+        if not delivery.connection_arn:
+            raise ValueError("source = 'connection' needs connection_arn in delivery.toml")
         return pipelines.CodePipelineSource.connection(
             repository,
             branch,

@@ -260,7 +260,8 @@ class DeployRoles(Construct):
         )
 
     def _gitlab_statement(self, gitlab: GitLabConfig, subject: str) -> iam.PolicyStatement:
-        assert self.gitlab_provider_arn is not None  # noqa: S101 - set whenever gitlab is
+        if self.gitlab_provider_arn is None:
+            raise ValueError("a GitLab deploy statement needs the GitLab provider, set whenever gitlab is configured")
         return iam.PolicyStatement(
             actions=["sts:AssumeRoleWithWebIdentity"],
             principals=[iam.FederatedPrincipal(self.gitlab_provider_arn)],
