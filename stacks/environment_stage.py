@@ -54,9 +54,10 @@ class EnvironmentStage(cdk.Stage):
             image_tag=image_tag,
             description=f"{env_config.name}: ECS cluster and service, load balancer, WAF, dashboard and alarms",
         )
-        for stack in (self.keys, self.network, self.data, self.service):
-            cdk.Tags.of(stack).add("environment", env_config.name)
-            cdk.Tags.of(stack).add("profile", env_config.profile.value)
+        # Tagged once on the stage: the tags reach every stack and resource in it.
+        tags = cdk.Tags.of(self)
+        tags.add("environment", env_config.name)
+        tags.add("profile", env_config.profile.value)
 
 
 def deployment_environment(env_config: EnvironmentConfig) -> cdk.Environment | None:
