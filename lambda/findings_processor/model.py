@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -92,35 +93,14 @@ class Finding:
         return self.resource or self.image or "(no location)"
 
 
-# Each slot's own setter, in field order: stores a value without the frozen __setattr__.
-_SETTERS = tuple(getattr(Finding, name).__set__ for name in Finding.__dataclass_fields__)
-if len(_SETTERS) != 23:  # trusted_finding below names every field
+class _Unfrozen:
+    """Finding's slots in Finding's order, without the frozen __setattr__: see trusted_finding."""
+
+    __slots__ = tuple(Finding.__dataclass_fields__)
+
+
+if _Unfrozen.__slots__ != Finding.__slots__ or len(_Unfrozen.__slots__) != 23:  # trusted_finding names each
     raise RuntimeError("trusted_finding is out of date with Finding's fields")
-(
-    _set_scanner,
-    _set_rule_id,
-    _set_title,
-    _set_description,
-    _set_severity,
-    _set_severity_original,
-    _set_category,
-    _set_fingerprint,
-    _set_confidence,
-    _set_file,
-    _set_start_line,
-    _set_end_line,
-    _set_package,
-    _set_version,
-    _set_fixed_version,
-    _set_image,
-    _set_layer,
-    _set_resource,
-    _set_cves,
-    _set_cwes,
-    _set_reference_url,
-    _set_suppressed,
-    _set_source_report,
-) = _SETTERS
 _new = object.__new__
 
 
@@ -153,34 +133,38 @@ def trusted_finding(  # noqa: PLR0917 - one parameter per field, in order
 
     Only for `parsers._common.build`, whose arguments are valid by construction or checked there:
     the generated frozen __init__ (keyword unpacking, 23 object.__setattr__ calls, validation)
-    was a fifth of a finding's normalization on large reports. Equal, and hashing equal, to
-    Finding(*the same values).
+    was a fifth of a finding's normalization on large reports. The fields are stored as plain
+    attribute stores on an object of the same slot layout, which then becomes a Finding: CPython
+    allows that class change between classes whose slots are identical (checked above). Equal,
+    and hashing equal, to Finding(*the same values).
     """
-    finding = _new(Finding)
-    _set_scanner(finding, scanner)
-    _set_rule_id(finding, rule_id)
-    _set_title(finding, title)
-    _set_description(finding, description)
-    _set_severity(finding, severity)
-    _set_severity_original(finding, severity_original)
-    _set_category(finding, category)
-    _set_fingerprint(finding, fingerprint)
-    _set_confidence(finding, confidence)
-    _set_file(finding, file)
-    _set_start_line(finding, start_line)
-    _set_end_line(finding, end_line)
-    _set_package(finding, package)
-    _set_version(finding, version)
-    _set_fixed_version(finding, fixed_version)
-    _set_image(finding, image)
-    _set_layer(finding, layer)
-    _set_resource(finding, resource)
-    _set_cves(finding, cves)
-    _set_cwes(finding, cwes)
-    _set_reference_url(finding, reference_url)
-    _set_suppressed(finding, suppressed)
-    _set_source_report(finding, source_report)
-    return finding
+    # Any: an _Unfrozen until its last line, a Finding from then on.
+    finding: Any = _new(_Unfrozen)
+    finding.scanner = scanner
+    finding.rule_id = rule_id
+    finding.title = title
+    finding.description = description
+    finding.severity = severity
+    finding.severity_original = severity_original
+    finding.category = category
+    finding.fingerprint = fingerprint
+    finding.confidence = confidence
+    finding.file = file
+    finding.start_line = start_line
+    finding.end_line = end_line
+    finding.package = package
+    finding.version = version
+    finding.fixed_version = fixed_version
+    finding.image = image
+    finding.layer = layer
+    finding.resource = resource
+    finding.cves = cves
+    finding.cwes = cwes
+    finding.reference_url = reference_url
+    finding.suppressed = suppressed
+    finding.source_report = source_report
+    finding.__class__ = Finding
+    return cast(Finding, finding)
 
 
 @dataclass(frozen=True, slots=True)
