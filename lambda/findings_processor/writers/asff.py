@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from findings_processor.model import Category, Finding, Severity
+from findings_processor.writers._memo import QUOTED, Memo, quote
 
 SCHEMA_VERSION = "2018-10-08"
 TRUNCATION_MARK = " …[truncated]"
@@ -297,52 +298,88 @@ def records(findings: Iterable[Finding], target: Target, now: str) -> Iterator[d
 # Direct encoding. `encode()` returns exactly json.dumps(to_asff(...), ensure_ascii=False,
 # separators=(",", ":")) without building the dict: on large scans building and then encoding the
 # dict cost more than parsing the report. What is the same for every record of one (target,
-# scanner, timestamps) is encoded once, per-record strings go through the encoder json.dumps uses.
-_quote = json.encoder.encode_basestring  # ensure_ascii=False string encoding (the C one when built)
-
-
-def _members(pairs: Iterable[tuple[str, str]], limit: int) -> list[str]:
-    return [f"{_quote(key)}:{_quote(_cut(value, limit))}" for key, value in pairs if value.strip()]
+# scanner, timestamps) is encoded once per frame; what is the same for every finding of a rule or
+# file (the classification, the rule id, the file, the "See ..." remediation) once per distinct value;
+# a value the record repeats (the rule id, file, version, URL) is quoted once per record and reused
+# where it appears uncut. The rest goes through the string encoder json.dumps uses.
 
 
 @functools.lru_cache(maxsize=64)
 def _frame(target: Target, scanner: str, created_at: str, updated_at: str, record_state: str) -> _Frame:
     product_arn, partition = _target_constants(target)
-    times = f',"CreatedAt":{_quote(created_at)},"UpdatedAt":{_quote(updated_at)},"Severity":'
+    account = f',"AwsAccountId":{quote(target.account_id)},"Types":'
+    times = f',"CreatedAt":{quote(created_at)},"UpdatedAt":{quote(updated_at)},"Severity":'
+
+    def classified(key: tuple[Category, Severity, str, str | None]) -> str:
+        """From AwsAccountId to the Title key: Types, timestamps, Severity, FindingProviderFields."""
+        category, severity, original, confidence = key
+        types = _json_list([_TYPES[category]])
+        label = f'{{"Label":{quote(_SEVERITY_NAMES[severity])},"Original":{quote(original[:ORIGINAL_SEVERITY_LIMIT])}}}'
+        score = _CONFIDENCE.get(confidence.upper()) if confidence else None
+        rated = "}" if score is None else f',"Confidence":{score}}}'
+        provider_fields = f'"FindingProviderFields":{{"Severity":{label},"Types":{types}{rated}'
+        return f'{account}{types}{times}{label},{provider_fields},"Title":'
+
+    fields = (("platform/Scanner", scanner), ("platform/Scope", target.scope))
     return _Frame(
-        head='{"SchemaVersion":' + _quote(SCHEMA_VERSION) + ',"Id":' + _quote(f"{target.scope}/{scanner}/")[:-1],
-        product=f'","ProductArn":{_quote(product_arn)},"ProductName":{_quote(PRODUCT_NAME)},"GeneratorId":',
-        account=f',"AwsAccountId":{_quote(target.account_id)},"Types":',
-        types={category: (_json_list([name]), _json_list([name]) + times) for category, name in _TYPES.items()},
-        place=f',"Partition":{_quote(partition)},"Region":{_quote(target.region)}',
-        state=f'],"RecordState":{_quote(record_state)}',
+        head='{"SchemaVersion":' + quote(SCHEMA_VERSION) + ',"Id":' + quote(f"{target.scope}/{scanner}/")[:-1],
+        product=f'","ProductArn":{quote(product_arn)},"ProductName":{quote(PRODUCT_NAME)},"GeneratorId":',
+        generator=quote(f"{scanner}/")[:-1],
+        generator_room=ID_LIMIT - len(scanner) - 1,
+        classified=Memo(classified),
+        place=f',"Partition":{quote(partition)},"Region":{quote(target.region)}',
+        state=f'],"RecordState":{quote(record_state)}',
         fields=",".join(
-            _members((("platform/Scanner", scanner), ("platform/Scope", target.scope)), PRODUCT_FIELD_VALUE_LIMIT)
+            f"{quote(key)}:{quote(_cut(value, PRODUCT_FIELD_VALUE_LIMIT))}" for key, value in fields if value.strip()
         ),
     )
 
 
 def _json_list(items: list[str]) -> str:
-    return "[" + ",".join(_quote(item) for item in items) + "]"
+    return "[" + ",".join(quote(item) for item in items) + "]"
 
 
 @dataclass(frozen=True, slots=True)
 class _Frame:
-    head: str
-    product: str
-    account: str
-    types: dict[Category, tuple[str, str]]
-    place: str
-    state: str
-    fields: str
+    head: str  # up to the Id's fingerprint
+    product: str  # from the end of the Id to the GeneratorId value
+    generator: str  # the GeneratorId value's opening quote and "<scanner>/"
+    generator_room: int  # the longest rule id whose GeneratorId is not cut
+    classified: Memo[tuple[Category, Severity, str, str | None]]
+    place: str  # a resource's Partition and Region
+    state: str  # from the end of Resources to the RecordState value
+    fields: str  # the Scanner and Scope product fields
 
 
-@functools.lru_cache(maxsize=1024)
-def _severity_json(severity: Severity, original: str) -> str:
-    return f'{{"Label":{_quote(_SEVERITY_NAMES[severity])},"Original":{_quote(original[:ORIGINAL_SEVERITY_LIMIT])}}}'
+_SECRET_REMEDIATION = quote("Revoke and rotate this credential, then remove it from the code and its history.")
 
 
-_SECRET_REMEDIATION = _quote("Revoke and rotate this credential, then remove it from the code and its history.")
+def _remediation_json(text: str, url: str | None, quoted_url: str) -> str:
+    """Remediation with its (already quoted) text; the Url only for web links."""
+    if url and url.startswith(("https://", "http://")):
+        return f',"Remediation":{{"Recommendation":{{"Text":{text},"Url":{quoted_url}}}}}'
+    return f',"Remediation":{{"Recommendation":{{"Text":{text}}}}}'
+
+
+def _see_also(key: tuple[str, str]) -> str:
+    """The Remediation of a finding known only by its rule's URL: the same for every finding of the rule."""
+    url, rule_id = key
+    text = quote(_cut(f"See {url} for how to fix {rule_id}.", REMEDIATION_LIMIT))
+    return _remediation_json(text, url, quote(url[:2048]))
+
+
+_SEE_ALSO: Memo[tuple[str, str]] = Memo(_see_also)
+
+
+def _optional_member(key: str, value: str) -> str:
+    """`,"platform/<key>":value` as _product_fields() keeps it: only when not blank, cut to the limit."""
+    if not value.strip():
+        return ""
+    return f',"platform/{key}":{quote(_cut(value, PRODUCT_FIELD_VALUE_LIMIT))}'
+
+
+_CONFIDENCE_MEMBERS: Memo[str] = Memo(lambda confidence: _optional_member("Confidence", confidence))
+_CWES_MEMBERS: Memo[tuple[str, ...]] = Memo(lambda cwes: _optional_member("CWEs", ",".join(cwes)))
 
 
 def encode(
@@ -358,157 +395,159 @@ def encode(
 
 
 def _encode(finding: Finding, target: Target, frame: _Frame) -> str:
-    category = finding.category
-    types, types_and_times = frame.types[category]
-    truncated = []
-    title = finding.title
+    rule_id = finding.rule_id
+    quoted_rule = QUOTED[rule_id]
+    if len(rule_id) <= frame.generator_room:
+        generator = frame.generator + quoted_rule[1:]
+    else:
+        generator = quote(f"{finding.scanner}/{rule_id}"[:ID_LIMIT])
+    title, description = finding.title, finding.description
+    truncated = ""
     if len(title) > TITLE_LIMIT:
         title = cut(title, TITLE_LIMIT)[0]
-        truncated.append("Title")
-    description = finding.description
+        truncated = "Title"
     if len(description) > DESCRIPTION_LIMIT:
         description = cut(description, DESCRIPTION_LIMIT)[0]
-        truncated.append("Description")
-    severity = _severity_json(finding.severity, finding.severity_original)
-    confidence = _CONFIDENCE.get(finding.confidence.upper()) if finding.confidence else None
-    rule_id = finding.rule_id
-    parts = [
-        frame.head,
-        finding.fingerprint,
-        frame.product,
-        _quote(f"{finding.scanner}/{rule_id}"[:ID_LIMIT]),
-        frame.account,
-        types_and_times,
-        severity,
-        ',"FindingProviderFields":{"Severity":',
-        severity,
-        ',"Types":',
-        types,
-        "}" if confidence is None else f',"Confidence":{confidence}}}',
-        ',"Title":',
-        _quote(title),
-        ',"Description":',
-        _quote(description),
-        ',"Resources":[',
-        _resource_json(finding, target, frame.place),
-        frame.state,
-    ]
-    _extras(finding, parts)
-    parts += (',"ProductFields":{', _product_fields_json(finding, frame.fields, truncated), "}}")
-    return "".join(parts)
+        truncated = f"{truncated},Description" if truncated else "Description"
+    file = finding.file
+    # Details.Other and Vulnerabilities cut the file at 1024 characters; the Id and Location reuse it when shorter.
+    quoted_file = QUOTED[file[:DETAILS_OTHER_VALUE_LIMIT]] if file else ""
+    classified = frame.classified[(finding.category, finding.severity, finding.severity_original, finding.confidence)]
+    return (
+        f"{frame.head}{finding.fingerprint}{frame.product}{generator}{classified}{quote(title)}"
+        f',"Description":{quote(description)},"Resources":[{_resource_json(finding, target, frame.place, quoted_file)}'
+        f"{frame.state}{_extras_json(finding, quoted_rule, quoted_file)}"
+        f',"ProductFields":{{{_product_fields_json(finding, frame.fields, quoted_rule, quoted_file, truncated)}}}}}'
+    )
 
 
-def _extras(finding: Finding, parts: list[str]) -> None:
+def _extras_json(finding: Finding, quoted_rule: str, quoted_file: str) -> str:
     """Remediation, Vulnerabilities and Workflow, as to_asff() adds them."""
-    category, rule_id = finding.category, finding.rule_id
-    file, package, fixed_version, url = finding.file, finding.package, finding.fixed_version, finding.reference_url
+    category, package, url = finding.category, finding.package, finding.reference_url
+    fixed_version = finding.fixed_version
+    # Quoted once for the Remediation and Vulnerabilities of a package or secret; the "See ..."
+    # remediation of the other findings is memoized whole, URL included.
+    quoted_url = quote(url[:2048]) if url and (package or category is Category.SECRET) else ""
     if category is Category.SECRET:
-        text = _SECRET_REMEDIATION
+        extras = _remediation_json(_SECRET_REMEDIATION, url, quoted_url)
     elif fixed_version and package:
-        text = _quote(_cut(f"Upgrade {package} to {fixed_version}.", REMEDIATION_LIMIT))
+        text = quote(_cut(f"Upgrade {package} to {fixed_version}.", REMEDIATION_LIMIT))
+        extras = _remediation_json(text, url, quoted_url)
     elif url:
-        text = _quote(_cut(f"See {url} for how to fix {rule_id}.", REMEDIATION_LIMIT))
+        extras = _SEE_ALSO[(url, finding.rule_id)]
     else:
-        text = ""
-    if text:
-        parts += (',"Remediation":{"Recommendation":{"Text":', text)
-        if url and url.startswith(("https://", "http://")):
-            parts += (',"Url":', _quote(url[:2048]))
-        parts.append("}}")
+        extras = ""
     if category is Category.VULNERABILITY and package:
-        parts += (',"Vulnerabilities":[{"Id":', _quote(rule_id[:ID_LIMIT]), ',"VulnerablePackages":[{"Name":')
-        parts.append(_quote(package))
-        if finding.version:
-            parts += (',"Version":', _quote(finding.version[:1024]))
-        if fixed_version:
-            parts += (',"FixedInVersion":', _quote(fixed_version[:1024]))
-        if file:
-            parts += (',"FilePath":', _quote(file[:1024]))
-        parts.append('}],"FixAvailable":"YES"' if fixed_version else '}],"FixAvailable":"NO"')
-        if url:
-            parts += (',"ReferenceUrls":[', _quote(url[:2048]), "]")
-        parts.append("}]")
+        extras += _vulnerabilities_json(finding, quoted_rule, quoted_file, quoted_url)
     if finding.suppressed:
-        parts.append(',"Workflow":{"Status":"SUPPRESSED"}')
+        extras += ',"Workflow":{"Status":"SUPPRESSED"}'
+    return extras
 
 
-_FIELD_KEYS = {
-    key: _quote(f"platform/{key}") + ":"
-    for key in ("RuleId", "Location", "Confidence", "CVEs", "CWEs", "Suppressed", "Truncated")
-}
+def _vulnerabilities_json(finding: Finding, quoted_rule: str, quoted_file: str, quoted_url: str) -> str:
+    rule_id, version, fixed_version = finding.rule_id, finding.version, finding.fixed_version
+    vulnerability_id = quoted_rule if len(rule_id) <= ID_LIMIT else quote(rule_id[:ID_LIMIT])
+    text = (
+        f',"Vulnerabilities":[{{"Id":{vulnerability_id},"VulnerablePackages":[{{"Name":{quote(finding.package or "")}'
+    )
+    if version:
+        text += f',"Version":{quote(version[:1024])}'
+    if fixed_version:
+        text += f',"FixedInVersion":{quote(fixed_version[:1024])}'
+    if quoted_file:
+        text += f',"FilePath":{quoted_file}'
+    text += '}],"FixAvailable":"YES"' if fixed_version else '}],"FixAvailable":"NO"'
+    if quoted_url:
+        text += f',"ReferenceUrls":[{quoted_url}]'
+    return text + "}]"
+
+
 # The category member never needs cutting or checking: its values are the enum's.
-_CATEGORY_FIELDS = {category: f'"platform/Category":{_quote(value)}' for category, value in _CATEGORY_VALUES.items()}
+_CATEGORY_MEMBERS = {category: f',"platform/Category":{quote(value)}' for category, value in _CATEGORY_VALUES.items()}
 
 
-def _product_fields_json(finding: Finding, constant: str, truncated: list[str]) -> str:
-    """ProductFields members, as _product_fields() builds them; scanner and scope come pre-encoded."""
-    keys = _FIELD_KEYS
-    # A Finding's fingerprint is 64 hex digits (checked when it is made): nothing to escape or cut.
-    pairs = [
-        (keys["RuleId"], finding.rule_id),
-        (keys["Location"], finding.location),
-    ]
+def _product_fields_json(finding: Finding, constant: str, quoted_rule: str, quoted_file: str, truncated: str) -> str:
+    """ProductFields members, as _product_fields() builds them; scanner and scope come pre-encoded.
+
+    Key order as _product_fields(): Scanner, Scope, Fingerprint, RuleId, Category, Location, then
+    the optional ones. A Finding's fingerprint is 64 hex digits and its rule id is never blank
+    (both checked when it is made): nothing to escape, nothing to leave out.
+    """
+    rule_id = finding.rule_id
+    rule = (
+        quoted_rule if len(rule_id) <= PRODUCT_FIELD_VALUE_LIMIT else quote(cut(rule_id, PRODUCT_FIELD_VALUE_LIMIT)[0])
+    )
+    members = f'"platform/Fingerprint":"{finding.fingerprint}","platform/RuleId":{rule}'
+    if constant:
+        members = f"{constant},{members}"
+    members += _CATEGORY_MEMBERS[finding.category] + _location_member(finding, quoted_file)
     if finding.confidence:
-        pairs.append((keys["Confidence"], finding.confidence))
+        members += _CONFIDENCE_MEMBERS[finding.confidence]
     if finding.cves:
-        pairs.append((keys["CVEs"], ",".join(finding.cves)))
+        members += _optional_member("CVEs", ",".join(finding.cves))
     if finding.cwes:
-        pairs.append((keys["CWEs"], ",".join(finding.cwes)))
+        members += _CWES_MEMBERS[finding.cwes]
     if finding.suppressed:
-        pairs.append((keys["Suppressed"], "true"))
+        members += ',"platform/Suppressed":"true"'
     if truncated:
-        pairs.append((keys["Truncated"], ",".join(truncated)))
-    members = [constant] if constant else []
-    members.append(f'"platform/Fingerprint":"{finding.fingerprint}"')
-    values = [key + _quote(_cut(value, PRODUCT_FIELD_VALUE_LIMIT)) for key, value in pairs if value.strip()]
-    # Key order as _product_fields(): Fingerprint, RuleId, Category, Location, then the optional ones.
-    if values and pairs[0][1].strip():
-        members += (values[0], _CATEGORY_FIELDS[finding.category], *values[1:])
-    else:
-        members += (_CATEGORY_FIELDS[finding.category], *values)
-    return ",".join(members)
+        members += f',"platform/Truncated":"{truncated}"'
+    return members
 
 
-def _resource_json(finding: Finding, target: Target, place: str) -> str:
+def _location_member(finding: Finding, quoted_file: str) -> str:
+    file, start = finding.file, finding.start_line
+    if file and start and len(file) <= DETAILS_OTHER_VALUE_LIMIT:
+        # Location is "file:line" here: spliced onto the file already quoted (uncut at this length),
+        # since a line number needs no escaping; the usual location is far below the cut.
+        location = f"{file}:{start}"
+        if len(location) <= PRODUCT_FIELD_VALUE_LIMIT:
+            return f',"platform/Location":{quoted_file[:-1]}{location[len(file) :]}"'
+    return _optional_member("Location", finding.location)
+
+
+def _resource_json(finding: Finding, target: Target, place: str, quoted_file: str) -> str:
     file, package, image, resource = finding.file, finding.package, finding.image, finding.resource
     if resource and finding.category is Category.MISCONFIGURATION:
-        resource_type, resource_id = "Other", resource
+        head = '{"Type":"Other","Id":' + _quoted_id(resource)
     elif image:
-        resource_type, resource_id = "Container", image
+        head = '{"Type":"Container","Id":' + _quoted_id(image)
     elif file:
-        resource_type, resource_id = "Other", file
+        head = '{"Type":"Other","Id":' + (quoted_file if len(file) <= ID_LIMIT else _quoted_id(file))
     elif package:
-        resource_type, resource_id = "Other", f"pkg:{package}@{finding.version or 'unknown'}"
+        head = '{"Type":"Other","Id":' + _quoted_id(f"pkg:{package}@{finding.version or 'unknown'}")
     else:
-        resource_type, resource_id = "Other", resource or target.scope
-    other = _other_json(finding)
-    head = f'{{"Type":{_quote(resource_type)},"Id":{_quote(_cut(resource_id, ID_LIMIT))}{place}'
+        head = '{"Type":"Other","Id":' + _quoted_id(resource or target.scope)
+    other = _other_json(finding, quoted_file)
     if other:
-        return head + ',"Details":{"Other":{' + ",".join(other) + "}}}"
-    return head + "}"
+        return f'{head}{place},"Details":{{"Other":{{{other[1:]}}}}}}}'
+    return f"{head}{place}}}"
 
 
-def _other_json(finding: Finding) -> list[str]:
-    """Details.Other members as _resource() builds them: each only when set, in this order."""
-    file, package, image, resource = finding.file, finding.package, finding.image, finding.resource
+def _quoted_id(resource_id: str) -> str:
+    return quote(_cut(resource_id, ID_LIMIT))
+
+
+def _other_json(finding: Finding, quoted_file: str) -> str:
+    """Details.Other members as _resource() builds them, each only when set, in this order, each after a comma."""
     limit = DETAILS_OTHER_VALUE_LIMIT
-    other = []
-    if file:
-        other.append('"file":' + _quote(file[:limit]))
-    if finding.start_line is not None:
-        other.append('"lines":' + _quote(_lines(finding) or ""))
-    if package:
-        other.append('"package":' + _quote(package[:limit]))
+    other = f',"file":{quoted_file}' if quoted_file else ""
+    start = finding.start_line
+    if start is not None:
+        # _lines(): digits and a hyphen, nothing to escape.
+        end = finding.end_line
+        other += f',"lines":"{start}-{end}"' if end and end != start else f',"lines":"{start}"'
+    if finding.package:
+        other += f',"package":{quote(finding.package[:limit])}'
     if finding.version:
-        other.append('"installedVersion":' + _quote(finding.version[:limit]))
+        other += f',"installedVersion":{quote(finding.version[:limit])}'
     if finding.fixed_version:
-        other.append('"fixedVersion":' + _quote(finding.fixed_version[:limit]))
-    if image:
-        other.append('"image":' + _quote(image[:limit]))
+        other += f',"fixedVersion":{quote(finding.fixed_version[:limit])}'
+    if finding.image:
+        other += f',"image":{quote(finding.image[:limit])}'
     if finding.layer:
-        other.append('"layer":' + _quote(finding.layer[:limit]))
-    if resource:
-        other.append('"resource":' + _quote(resource[:limit]))
+        other += f',"layer":{quote(finding.layer[:limit])}'
+    if finding.resource:
+        other += f',"resource":{quote(finding.resource[:limit])}'
     return other
 
 
