@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
+import urllib.parse
 from collections.abc import Sequence
 from typing import IO, Any
-from urllib.parse import quote
 
 from findings_processor import __version__
 from findings_processor.model import Category, Finding, Severity
+from findings_processor.writers._memo import QUOTED, Memo, quote
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "platformFindingFingerprint/v1"
@@ -64,15 +63,15 @@ def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
         elif severity > known:
             worst[rule_id] = severity
     stream.write(
-        f'{{"tool":{{"driver":{{"name":{_quote(scanner)},"informationUri":{_quote(_INFORMATION_URI)},'
-        f'"semanticVersion":{_quote(__version__)},"rules":['
+        f'{{"tool":{{"driver":{{"name":{quote(scanner)},"informationUri":{quote(_INFORMATION_URI)},'
+        f'"semanticVersion":{quote(__version__)},"rules":['
     )
     stream.write(
         ",".join([_rule_json(finding, _SECURITY_SEVERITY[worst[rule_id]]) for rule_id, finding in first.items()])
     )
     stream.write(']}},"columnKind":"unicodeCodePoints","results":[')
     # Each result starts with its rule's id and index: encoded once per rule, not once per result.
-    heads = {rule_id: f'{{"ruleId":{_quote(rule_id)},"ruleIndex":{index},' for index, rule_id in enumerate(first)}
+    heads = {rule_id: f'{{"ruleId":{QUOTED[rule_id]},"ruleIndex":{index},' for index, rule_id in enumerate(first)}
     # Written in slices of results: one write per result costs more than its encoding on large runs.
     for start in range(0, len(findings), _RESULTS_PER_WRITE):
         if start:
@@ -84,13 +83,19 @@ def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
 
 def _rule_json(finding: Finding, security_severity: str) -> str:
     """The rule as compact JSON, identical to json.dumps of _rule() rated `security_severity`."""
-    tags = ",".join([_quote(tag) for tag in ("security", _CATEGORY_VALUES[finding.category], *finding.cwes)])
+    tags = _TAGS[(finding.category, finding.cwes)]
     url = finding.reference_url
-    help_uri = f',"helpUri":{_quote(url)}' if url and url.startswith(("https://", "http://")) else ""
+    help_uri = f',"helpUri":{quote(url)}' if url and url.startswith(("https://", "http://")) else ""
     return (
-        f'{{"id":{_quote(finding.rule_id)},"shortDescription":{{"text":{_quote(finding.title[:1024])}}},'
-        f'"properties":{{"security-severity":{_quote(security_severity)},"tags":[{tags}]}}{help_uri}}}'
+        f'{{"id":{QUOTED[finding.rule_id]},"shortDescription":{{"text":{quote(finding.title[:1024])}}},'
+        f'"properties":{{"security-severity":{quote(security_severity)},"tags":[{tags}]}}{help_uri}}}'
     )
+
+
+# A rule's tags depend on its category and CWEs only: encoded once per distinct pair.
+_TAGS: Memo[tuple[Category, tuple[str, ...]]] = Memo(
+    lambda key: ",".join([quote(tag) for tag in ("security", _CATEGORY_VALUES[key[0]], *key[1])])
+)
 
 
 def _rule(finding: Finding) -> dict[str, Any]:
@@ -108,18 +113,30 @@ def _rule(finding: Finding) -> dict[str, Any]:
 
 
 # Direct encoding: _result_json() returns exactly json.dumps(_result(...), ensure_ascii=False,
-# separators=(",", ":")) without building the dict, which cost more than the encoding itself.
-_quote = json.encoder.encode_basestring  # ensure_ascii=False string encoding (the C one when built)
-_LEVEL_JSON = {severity: f'"level":{_quote(level)},"message":{{"text":' for severity, level in _LEVEL.items()}
-_PROPERTIES_JSON = {
-    severity: f',"properties":{{"severity":{_quote(name)},"originalSeverity":'
-    for severity, name in _SEVERITY_NAMES.items()
-}
-_CATEGORY_JSON = {category: f',"category":{_quote(value)}' for category, value in _CATEGORY_VALUES.items()}
-_PROPERTY_KEYS = tuple(
-    f",{_quote(key)}:" for key in ("package", "installedVersion", "fixedVersion", "image", "resource")
-)
+# separators=(",", ":")) without building the dict, which cost more than the encoding itself. What
+# depends only on a severity, a (severity, original severity, category) or a file is encoded once.
+_LEVELS = {severity: f'"level":{quote(level)},"message":{{"text":' for severity, level in _LEVEL.items()}
+# A Finding's fingerprint is 64 hex digits (checked when it is made): nothing to escape.
+_FINGERPRINT = '},"partialFingerprints":{"' + FINGERPRINT_KEY + '":"'
 _SUPPRESSED_JSON = ',"suppressions":[{"kind":"external","status":"accepted"}]'
+
+
+def _properties_json(key: tuple[Severity, str, Category]) -> str:
+    """The start of a result's properties, up to the optional ones."""
+    severity, original, category = key
+    return (
+        f',"properties":{{"severity":{quote(_SEVERITY_NAMES[severity])},"originalSeverity":{quote(original)}'
+        f',"category":{quote(_CATEGORY_VALUES[category])}'
+    )
+
+
+def _physical_location_json(path: str) -> str:
+    return f'}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":{quote(_uri(path))}}}'
+
+
+_PROPERTIES: Memo[tuple[Severity, str, Category]] = Memo(_properties_json)
+# Many results share a file, and the URI's percent-encoding walks the path character by character.
+_PHYSICAL_LOCATIONS: Memo[str] = Memo(_physical_location_json)
 
 
 def _result_json(finding: Finding, head: str) -> str:
@@ -127,45 +144,39 @@ def _result_json(finding: Finding, head: str) -> str:
     severity = finding.severity
     title, description = finding.title, finding.description
     text = title if description == title else f"{title}\n\n{description}"
-    parts = [
-        head,
-        _LEVEL_JSON[severity],
-        _quote(text[:MESSAGE_LIMIT]),
-        '},"partialFingerprints":{"' + FINGERPRINT_KEY + '":',
-        _quote(finding.fingerprint),
-        "}",
-        _PROPERTIES_JSON[severity],
-        _quote(finding.severity_original),
-        _CATEGORY_JSON[finding.category],
-    ]
-    for key, value in zip(
-        _PROPERTY_KEYS,
-        (finding.package, finding.version, finding.fixed_version, finding.image, finding.resource),
-        strict=True,
-    ):
-        if value:
-            parts += (key, _quote(value))
+    result = (
+        f'{head}{_LEVELS[severity]}{quote(text[:MESSAGE_LIMIT])}{_FINGERPRINT}{finding.fingerprint}"}}'
+        f"{_PROPERTIES[(severity, finding.severity_original, finding.category)]}"
+    )
+    if finding.package:
+        result += f',"package":{quote(finding.package)}'
+    if finding.version:
+        result += f',"installedVersion":{quote(finding.version)}'
+    if finding.fixed_version:
+        result += f',"fixedVersion":{quote(finding.fixed_version)}'
+    if finding.image:
+        result += f',"image":{quote(finding.image)}'
+    if finding.resource:
+        result += f',"resource":{quote(finding.resource)}'
     if finding.cves:
-        parts += (',"cves":[', ",".join(map(_quote, finding.cves)), "]")
+        result += f',"cves":[{",".join(map(quote, finding.cves))}]'
     file, start = finding.file, finding.start_line
     if file:
-        parts += ('},"locations":[{"physicalLocation":{"artifactLocation":{"uri":', _quote(_uri(file)), "}")
+        result += _PHYSICAL_LOCATIONS[file]
         if start:
-            parts.append(f',"region":{{"startLine":{start!r},"endLine":{(finding.end_line or start)!r}}}')
-        parts.append("}}]")
+            result += f',"region":{{"startLine":{start},"endLine":{finding.end_line or start}}}}}}}]'
+        else:
+            result += "}}]"
     else:
-        parts += ('},"locations":[{"logicalLocations":[{"fullyQualifiedName":', _quote(finding.location))
-        parts.append(',"kind":"module"}]}]')
+        name = quote(finding.location)
+        result += f'}},"locations":[{{"logicalLocations":[{{"fullyQualifiedName":{name},"kind":"module"}}]}}]'
     if finding.suppressed:
-        parts.append(_SUPPRESSED_JSON)
-    parts.append("}")
-    return "".join(parts)
+        result += _SUPPRESSED_JSON
+    return result + "}"
 
 
-@functools.lru_cache(maxsize=4096)
 def _uri(path: str) -> str:
-    # Cached: many results share a file, and quote() walks the path character by character.
-    return quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
+    return urllib.parse.quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
 
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
