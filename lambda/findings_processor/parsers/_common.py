@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from findings_processor.model import _HEX64, Category, Finding, Severity, trusted_finding
-from findings_processor.normalize import as_str, one_line
+from findings_processor.memo import Memo
+from findings_processor.model import Category, Finding, Severity, trusted_finding
+from findings_processor.normalize import fingerprint, one_line
+
+# Rule ids and original severities repeat across a report's findings: each normalized once.
+_RULE_IDS: Memo[str, str] = Memo(lambda text: one_line(text, 256) or "unknown-rule")
+_ORIGINAL_SEVERITIES: Memo[str, str] = Memo(lambda text: one_line(text, 64) or "none")
 
 
 def build(
@@ -15,7 +20,7 @@ def build(
     severity: Severity,
     severity_original: str | None,
     category: Category,
-    fingerprint: str,
+    identity: tuple[object, ...],
     source_report: str,
     confidence: str | None = None,
     file: str | None = None,
@@ -32,16 +37,21 @@ def build(
     reference_url: str | None = None,
     suppressed: bool = False,
 ) -> Finding:
-    rule = one_line(rule_id, 256) or "unknown-rule"
+    """A finding from what a parser read.
+
+    `description` is text as `normalize.as_str` returns it (or None): it is used as given, not
+    cleaned a second time. `identity` is what makes this issue in this place distinct (never the
+    severity); the fingerprint is made from it here, so it always has the form Finding requires.
+    """
+    rule = _RULE_IDS[rule_id] if rule_id else "unknown-rule"
     heading = one_line(title, 1024) or rule
-    # Rule, title and description are non-empty and stripped by construction; the rest of what
-    # Finding.__post_init__ checks is checked here, so the finding is made without it.
+    # Rule, title and description are non-empty and stripped by construction, the fingerprint is
+    # made below; the rest of what Finding.__post_init__ checks is checked here, so the finding is
+    # made without it.
     if not scanner.strip():
         raise ValueError("finding needs a scanner, a rule id and a title")
     if not isinstance(severity, Severity):
         raise TypeError(f"severity must be a Severity, got {severity!r}")
-    if not _HEX64.fullmatch(fingerprint):
-        raise ValueError("fingerprint must be 64 lower-case hex digits")
     if start_line is not None and start_line < 1:
         raise ValueError(f"start_line must be >= 1, got {start_line}")
     if end_line is not None and start_line is not None and end_line < start_line:
@@ -50,11 +60,11 @@ def build(
         scanner,
         rule,
         heading,
-        as_str(description) or heading,
+        description or heading,
         severity,
-        one_line(severity_original, 64) or "none",
+        _ORIGINAL_SEVERITIES[severity_original] if severity_original else "none",
         category,
-        fingerprint,
+        fingerprint(scanner, *identity),
         confidence,
         file,
         start_line,

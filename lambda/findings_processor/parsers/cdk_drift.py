@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from findings_processor.model import Category, Finding, ReportContext, Severity
-from findings_processor.normalize import as_dict, as_int, as_str, fingerprint
+from findings_processor.normalize import as_dict, as_int, as_str
 from findings_processor.parsers._common import build
 
 SCANNER = "cdk-drift"
@@ -180,11 +180,11 @@ def _finding(
         scanner=SCANNER,
         rule_id=rule,
         title=title,
-        description=description,
+        description=as_str(description),
         severity=severity,
         severity_original=drift.status,
         category=Category.MISCONFIGURATION,
-        fingerprint=fingerprint(SCANNER, drift.stack, drift.logical_id, drift.status, property_path),
+        identity=(drift.stack, drift.logical_id, drift.status, property_path),
         source_report=ctx.source_report,
         resource=resource,
     )

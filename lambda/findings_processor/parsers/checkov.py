@@ -12,7 +12,6 @@ from findings_processor.normalize import (
     as_list,
     as_str,
     find_cves,
-    fingerprint,
     line_range,
     severity_from_score,
     severity_from_word,
@@ -80,7 +79,7 @@ def _finding(check: Mapping[str, Any], check_type: str, ctx: ReportContext, *, s
         severity_original=original or "none",
         category=Category.VULNERABILITY if vuln_id else Category.MISCONFIGURATION,
         # The resource names the place; lines are left out so edits around it keep the id.
-        fingerprint=fingerprint(SCANNER, check_type, check_id, file, resource or start, vuln_id, package, version),
+        identity=(check_type, check_id, file, resource or start, vuln_id, package, version),
         source_report=ctx.source_report,
         file=file,
         start_line=start,

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from findings_processor.model import Category, Finding, ReportContext, Severity
-from findings_processor.normalize import as_dicts, as_str, fingerprint, line_range, mask
+from findings_processor.normalize import as_dicts, as_str, line_range, mask
 from findings_processor.parsers._common import build
 
 SCANNER = "gitleaks"
@@ -46,12 +46,12 @@ def _v8(leak: Mapping[str, Any], ctx: ReportContext) -> Finding:
         scanner=SCANNER,
         rule_id=rule,
         title=f"Secret: {mask(as_str(leak.get('Description')), secrets) or rule}",
-        description=_describe(rule, file, start, commit),
+        description=as_str(_describe(rule, file, start, commit)),
         severity=Severity.HIGH,
         severity_original="none",
         category=Category.SECRET,
         # gitleaks' fingerprint has no column: two secrets on one line would share it.
-        fingerprint=fingerprint(SCANNER, tool_fingerprint, as_str(leak.get("StartColumn"))),
+        identity=(tool_fingerprint, as_str(leak.get("StartColumn"))),
         source_report=ctx.source_report,
         file=file,
         start_line=start,
@@ -69,11 +69,11 @@ def _v7(leak: Mapping[str, Any], ctx: ReportContext) -> Finding:
         scanner=SCANNER,
         rule_id=rule,
         title=f"Secret: {rule}",
-        description=_describe(rule, file, start, commit),
+        description=as_str(_describe(rule, file, start, commit)),
         severity=Severity.HIGH,
         severity_original="none",
         category=Category.SECRET,
-        fingerprint=fingerprint(SCANNER, f"{commit}:{file}:{rule}:{start}"),
+        identity=(f"{commit}:{file}:{rule}:{start}",),
         source_report=ctx.source_report,
         file=file,
         start_line=start,

@@ -13,7 +13,6 @@ from findings_processor.normalize import (
     as_str,
     find_cves,
     find_cwes,
-    fingerprint,
     severity_from_score,
     severity_from_word,
 )
@@ -57,9 +56,7 @@ def parse(doc: Mapping[str, Any], ctx: ReportContext) -> Iterator[Finding]:
             severity_original=original or "none",
             category=Category.VULNERABILITY,
             # The artifact's paths are part of the id: the same CVE at two paths is two findings to fix.
-            fingerprint=fingerprint(
-                SCANNER, source_name, vuln_id, package, version, as_str(artifact.get("type")), *paths
-            ),
+            identity=(source_name, vuln_id, package, version, as_str(artifact.get("type")), *paths),
             source_report=ctx.source_report,
             file=paths[0] if paths and not image else None,
             package=package,

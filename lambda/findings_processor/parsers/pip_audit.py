@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from findings_processor.model import Category, Finding, ReportContext, Severity
-from findings_processor.normalize import as_dicts, as_list, as_str, find_cves, fingerprint
+from findings_processor.normalize import as_dicts, as_list, as_str, find_cves
 from findings_processor.parsers._common import build
 
 SCANNER = "pip-audit"
@@ -47,7 +47,7 @@ def parse(doc: Any, ctx: ReportContext) -> Iterator[Finding]:
                 severity=Severity.MEDIUM,
                 severity_original="none",
                 category=Category.VULNERABILITY,
-                fingerprint=fingerprint(SCANNER, vuln_id, name.lower(), version),
+                identity=(vuln_id, name.lower(), version),
                 source_report=ctx.source_report,
                 package=name,
                 version=version,

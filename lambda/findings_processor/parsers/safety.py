@@ -12,7 +12,6 @@ from findings_processor.normalize import (
     as_list,
     as_str,
     find_cves,
-    fingerprint,
     severity_from_score,
     severity_from_word,
 )
@@ -68,7 +67,7 @@ def _finding(
         severity=severity or Severity.MEDIUM,
         severity_original=base_severity or as_str(cvss.get("base_score")) or "none",
         category=Category.VULNERABILITY,
-        fingerprint=fingerprint(SCANNER, vuln_id, package.lower(), version or spec),
+        identity=(vuln_id, package.lower(), version or spec),
         source_report=ctx.source_report,
         package=package,
         version=version,

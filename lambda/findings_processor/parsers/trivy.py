@@ -13,7 +13,6 @@ from findings_processor.normalize import (
     as_str,
     find_cves,
     find_cwes,
-    fingerprint,
     line_range,
     mask,
     severity_from_score,
@@ -121,7 +120,7 @@ def _vulnerability(vuln: Mapping[str, Any], where: _Where, ctx: ReportContext) -
         severity_original=original,
         category=Category.VULNERABILITY,
         # Package and path are part of the id: one CVE in two packages is two findings (trivy's ASFF collides).
-        fingerprint=fingerprint(SCANNER, where.resource, where.target, vuln_id, package, version, pkg_path),
+        identity=(where.resource, where.target, vuln_id, package, version, pkg_path),
         source_report=ctx.source_report,
         file=pkg_path or where.file,
         package=package,
@@ -148,11 +147,11 @@ def _misconfiguration(item: Mapping[str, Any], where: _Where, ctx: ReportContext
         scanner=SCANNER,
         rule_id=check_id,
         title=f"{check_id}: {as_str(item.get('Title')) or message or ''}",
-        description="\n\n".join(text for text in (message, description) if text) or None,
+        description=as_str("\n\n".join(text for text in (message, description) if text)),
         severity=severity,
         severity_original=original,
         category=Category.MISCONFIGURATION,
-        fingerprint=fingerprint(SCANNER, where.resource, where.target, check_id, cause_resource or start),
+        identity=(where.resource, where.target, check_id, cause_resource or start),
         source_report=ctx.source_report,
         file=where.file,
         start_line=start,
@@ -176,16 +175,18 @@ def _secret(item: Mapping[str, Any], where: _Where, ctx: ReportContext) -> Findi
         scanner=SCANNER,
         rule_id=rule_id,
         title=f"Secret: {title}",
-        description=mask(
-            f"A {category or 'secret'} credential ({title}) was found in {where.target}"
-            + (f" at line {start}" if start else "")
-            + ". Revoke it and remove it from the history.",
-            _secret_values(item),
+        description=as_str(
+            mask(
+                f"A {category or 'secret'} credential ({title}) was found in {where.target}"
+                + (f" at line {start}" if start else "")
+                + ". Revoke it and remove it from the history.",
+                _secret_values(item),
+            )
         ),
         severity=max(severity, Severity.HIGH),
         severity_original=original,
         category=Category.SECRET,
-        fingerprint=fingerprint(SCANNER, where.resource, where.target, rule_id, start),
+        identity=(where.resource, where.target, rule_id, start),
         source_report=ctx.source_report,
         file=where.file,
         start_line=start,
@@ -213,11 +214,11 @@ def _license(item: Mapping[str, Any], where: _Where, ctx: ReportContext) -> Find
         scanner=SCANNER,
         rule_id=f"license/{name}",
         title=f"License {name} ({category})" + (f" in {package}" if package else ""),
-        description=f"{package or file or where.target} is licensed under {name}, classified {category}.",
+        description=as_str(f"{package or file or where.target} is licensed under {name}, classified {category}."),
         severity=severity,
         severity_original=original,
         category=Category.LICENSE,
-        fingerprint=fingerprint(SCANNER, where.resource, where.target, name, package, file),
+        identity=(where.resource, where.target, name, package, file),
         source_report=ctx.source_report,
         file=file or where.file,
         package=package,

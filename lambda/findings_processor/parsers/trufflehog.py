@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from findings_processor.model import Category, Finding, ReportContext, Severity
-from findings_processor.normalize import as_dict, as_dicts, as_str, fingerprint, line_range, mask
+from findings_processor.normalize import as_dict, as_dicts, as_str, line_range, mask
 from findings_processor.parsers._common import build
 
 SCANNER = "trufflehog"
@@ -60,12 +60,12 @@ def _finding(record: Mapping[str, Any], ctx: ReportContext) -> Finding:
         scanner=SCANNER,
         rule_id=detector,
         title=f"Secret: {detector} credential" + (" (verified)" if verified else ""),
-        description=description,
+        description=as_str(description),
         # A credential trufflehog verified against its service is live: the worst case there is.
         severity=Severity.CRITICAL if verified else Severity.HIGH,
         severity_original="verified" if verified else "unverified",
         category=Category.SECRET,
-        fingerprint=fingerprint(SCANNER, source_kind, repository, file, commit, detector, start),
+        identity=(source_kind, repository, file, commit, detector, start),
         source_report=ctx.source_report,
         file=file,
         start_line=start,

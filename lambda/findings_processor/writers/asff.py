@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from findings_processor.memo import QUOTED, Memo, quote
 from findings_processor.model import Category, Finding, Severity
-from findings_processor.writers._memo import QUOTED, Memo, quote
 
 SCHEMA_VERSION = "2018-10-08"
 TRUNCATION_MARK = " …[truncated]"
@@ -345,7 +345,7 @@ class _Frame:
     product: str  # from the end of the Id to the GeneratorId value
     generator: str  # the GeneratorId value's opening quote and "<scanner>/"
     generator_room: int  # the longest rule id whose GeneratorId is not cut
-    classified: Memo[tuple[Category, Severity, str, str | None]]
+    classified: Memo[tuple[Category, Severity, str, str | None], str]
     place: str  # a resource's Partition and Region
     state: str  # from the end of Resources to the RecordState value
     fields: str  # the Scanner and Scope product fields
@@ -368,7 +368,7 @@ def _see_also(key: tuple[str, str]) -> str:
     return _remediation_json(text, url, quote(url[:2048]))
 
 
-_SEE_ALSO: Memo[tuple[str, str]] = Memo(_see_also)
+_SEE_ALSO: Memo[tuple[str, str], str] = Memo(_see_also)
 
 
 def _optional_member(key: str, value: str) -> str:
@@ -378,8 +378,8 @@ def _optional_member(key: str, value: str) -> str:
     return f',"platform/{key}":{quote(_cut(value, PRODUCT_FIELD_VALUE_LIMIT))}'
 
 
-_CONFIDENCE_MEMBERS: Memo[str] = Memo(lambda confidence: _optional_member("Confidence", confidence))
-_CWES_MEMBERS: Memo[tuple[str, ...]] = Memo(lambda cwes: _optional_member("CWEs", ",".join(cwes)))
+_CONFIDENCE_MEMBERS: Memo[str, str] = Memo(lambda confidence: _optional_member("Confidence", confidence))
+_CWES_MEMBERS: Memo[tuple[str, ...], str] = Memo(lambda cwes: _optional_member("CWEs", ",".join(cwes)))
 
 
 def encode(

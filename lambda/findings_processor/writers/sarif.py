@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from findings_processor import __version__
+from findings_processor.memo import QUOTED, Memo, quote
 from findings_processor.model import Category, Finding, Severity
-from findings_processor.writers._memo import QUOTED, Memo, quote
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "platformFindingFingerprint/v1"
@@ -93,7 +93,7 @@ def _rule_json(finding: Finding, security_severity: str) -> str:
 
 
 # A rule's tags depend on its category and CWEs only: encoded once per distinct pair.
-_TAGS: Memo[tuple[Category, tuple[str, ...]]] = Memo(
+_TAGS: Memo[tuple[Category, tuple[str, ...]], str] = Memo(
     lambda key: ",".join([quote(tag) for tag in ("security", _CATEGORY_VALUES[key[0]], *key[1])])
 )
 
@@ -134,9 +134,9 @@ def _physical_location_json(path: str) -> str:
     return f'}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":{quote(_uri(path))}}}'
 
 
-_PROPERTIES: Memo[tuple[Severity, str, Category]] = Memo(_properties_json)
+_PROPERTIES: Memo[tuple[Severity, str, Category], str] = Memo(_properties_json)
 # Many results share a file, and the URI's percent-encoding walks the path character by character.
-_PHYSICAL_LOCATIONS: Memo[str] = Memo(_physical_location_json)
+_PHYSICAL_LOCATIONS: Memo[str, str] = Memo(_physical_location_json)
 
 
 def _result_json(finding: Finding, head: str) -> str:
