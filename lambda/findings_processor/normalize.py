@@ -90,6 +90,22 @@ def one_line(text: str | None, limit: int = 512) -> str | None:
     return " ".join(text.split())[:limit] or None
 
 
+def as_str_and_line(value: Any, limit: int) -> tuple[str | None, str | None]:
+    """(as_str(value), one_line(as_str(value), limit)), from one pass over the text's characters.
+
+    For a message that is both a finding's description and the start of its title.
+    """
+    if type(value) is str and value.isprintable():
+        text = value[:MAX_TEXT].strip()
+        # Printable (part of a printable string) and stripped: one_line's own test of such text is
+        # only that it has no double space, and then it returns the text cut to the limit.
+        if text and "  " not in text:
+            return text, text[:limit]
+        return text or None, one_line(text, limit)
+    text = as_str(value)
+    return text, one_line(text, limit)
+
+
 def first(*values: Any) -> str | None:
     for value in values:
         text = as_str(value)
@@ -187,7 +203,10 @@ _WORDS: dict[str, Severity] = {
 
 def severity_from_word(word: str | None, default: Severity | None = None) -> Severity | None:
     if word:
-        found = _WORDS.get(word.strip().upper())
+        # Scanners mostly write the word as it is listed: one lookup before normalizing it.
+        found = _WORDS.get(word)
+        if found is None:
+            found = _WORDS.get(word.strip().upper())
         if found is not None:
             return found
     return default

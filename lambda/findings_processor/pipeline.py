@@ -64,14 +64,22 @@ def process(sources: Iterable[tuple[str, Callable[[], bytes]]]) -> ScanResult:
             LOG.error("report %s %s", name, error)
             result.errors.append(ReportError(name, f"{name} {error}"))
             continue
-        kept = 0
-        for finding in findings:
-            if finding.fingerprint in seen:
-                result.duplicates += 1  # same issue reported twice (e.g. semgrep repeated rule matches)
-                continue
-            seen.add(finding.fingerprint)
-            result.findings.append(finding)
-            kept += 1
+        fingerprints = {finding.fingerprint for finding in findings}
+        if len(fingerprints) == len(findings) and seen.isdisjoint(fingerprints):
+            # The usual case, no issue reported twice: the whole report is kept, checked in one set
+            # operation rather than finding by finding.
+            seen |= fingerprints
+            result.findings.extend(findings)
+            kept = len(findings)
+        else:
+            kept = 0
+            for finding in findings:
+                if finding.fingerprint in seen:
+                    result.duplicates += 1  # same issue reported twice (e.g. semgrep repeated rule matches)
+                    continue
+                seen.add(finding.fingerprint)
+                result.findings.append(finding)
+                kept += 1
         result.gaps.extend(ctx.gaps)
         result.reports.append(ReportSummary(name, scanner, kept, tuple(ctx.notes)))
         LOG.info("report %s: %s, %d finding(s), %d coverage gap(s)", name, scanner, kept, len(ctx.gaps))
@@ -119,10 +127,14 @@ def _distinct(findings: Iterable[Finding], ctx: ReportContext) -> list[Finding]:
     get an ordinal. A finding repeated field for field is one finding and is dropped, except a secret,
     whose distinguishing part (the secret itself) was deliberately left out.
     """
+    parsed = list(findings)
+    if len({finding.fingerprint for finding in parsed}) == len(parsed):
+        # The usual case, every fingerprint distinct: nothing to number or drop.
+        return parsed
     kept: list[Finding] = []
     by_fingerprint: dict[str, list[Finding]] = {}
     dropped = 0
-    for finding in findings:
+    for finding in parsed:
         same = by_fingerprint.get(finding.fingerprint)
         if same is None:
             # The usual case, a fingerprint not seen before: one lookup, and no ordinal to add.

@@ -11,6 +11,7 @@ from findings_processor.normalize import (
     as_dicts,
     as_list,
     as_str,
+    as_str_and_line,
     find_cves,
     find_cwes,
     line_range,
@@ -58,14 +59,14 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
     file = as_str(result.get("path"))
     start, end = line_range(as_dict(result.get("start")).get("line"), as_dict(result.get("end")).get("line"))
     original = as_str(extra.get("severity")) or "WARNING"
-    message = as_str(extra.get("message"))
+    message, headline = as_str_and_line(extra.get("message"), 200)
     # semgrep's fingerprint (or the matched text) survives code moving; the line number is the last resort.
     anchor = _usable(as_str(extra.get("fingerprint"))) or snippet_digest(_usable(as_str(extra.get("lines")))) or start
     short_name = check_id.rsplit(".", 1)[-1]
     return build(
         scanner=SCANNER,
         rule_id=check_id,
-        title=f"{short_name}: {one_line(message, 200) or check_id}",
+        title=f"{short_name}: {headline or check_id}",
         description=message,
         severity=severity_from_word(original, Severity.MEDIUM) or Severity.MEDIUM,
         severity_original=original,
