@@ -144,35 +144,34 @@ def _result_json(finding: Finding, head: str) -> str:
     severity = finding.severity
     title, description = finding.title, finding.description
     text = title if description == title else f"{title}\n\n{description}"
-    result = (
-        f'{head}{_LEVELS[severity]}{quote(text[:MESSAGE_LIMIT])}{_FINGERPRINT}{finding.fingerprint}"}}'
-        f"{_PROPERTIES[(severity, finding.severity_original, finding.category)]}"
-    )
+    # The optional parts are small: each is built on its own and the long result is joined once.
+    optional = ""
     if finding.package:
-        result += f',"package":{quote(finding.package)}'
+        optional += f',"package":{quote(finding.package)}'
     if finding.version:
-        result += f',"installedVersion":{quote(finding.version)}'
+        optional += f',"installedVersion":{quote(finding.version)}'
     if finding.fixed_version:
-        result += f',"fixedVersion":{quote(finding.fixed_version)}'
+        optional += f',"fixedVersion":{quote(finding.fixed_version)}'
     if finding.image:
-        result += f',"image":{quote(finding.image)}'
+        optional += f',"image":{quote(finding.image)}'
     if finding.resource:
-        result += f',"resource":{quote(finding.resource)}'
+        optional += f',"resource":{quote(finding.resource)}'
     if finding.cves:
-        result += f',"cves":[{",".join(map(quote, finding.cves))}]'
+        optional += f',"cves":[{",".join(map(quote, finding.cves))}]'
     file, start = finding.file, finding.start_line
-    if file:
-        result += _PHYSICAL_LOCATIONS[file]
-        if start:
-            result += f',"region":{{"startLine":{start},"endLine":{finding.end_line or start}}}}}}}]'
-        else:
-            result += "}}]"
-    else:
+    if not file:
         name = quote(finding.location)
-        result += f'}},"locations":[{{"logicalLocations":[{{"fullyQualifiedName":{name},"kind":"module"}}]}}]'
-    if finding.suppressed:
-        result += _SUPPRESSED_JSON
-    return result + "}"
+        location = f'}},"locations":[{{"logicalLocations":[{{"fullyQualifiedName":{name},"kind":"module"}}]}}]'
+    elif start:
+        region = f',"region":{{"startLine":{start},"endLine":{finding.end_line or start}}}}}}}]'
+        location = _PHYSICAL_LOCATIONS[file] + region
+    else:
+        location = _PHYSICAL_LOCATIONS[file] + "}}]"
+    return (
+        f'{head}{_LEVELS[severity]}{quote(text[:MESSAGE_LIMIT])}{_FINGERPRINT}{finding.fingerprint}"}}'
+        f"{_PROPERTIES[(severity, finding.severity_original, finding.category)]}{optional}{location}"
+        f"{_SUPPRESSED_JSON if finding.suppressed else ''}}}"
+    )
 
 
 def _uri(path: str) -> str:
