@@ -61,7 +61,7 @@ from pathlib import Path
 start = time.perf_counter()
 from findings_processor.outputs import write_asff, write_sarif
 from findings_processor.pipeline import file_sources, process
-from findings_processor.securityhub import plan_batches
+from findings_processor.batches import plan_batches
 from findings_processor.writers.asff import Target
 
 path, out = Path(sys.argv[1]), Path(sys.argv[2])

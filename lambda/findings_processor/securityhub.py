@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
 import random
 import re
@@ -20,17 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from findings_processor.batches import plan_batches, serialized
 from findings_processor.model import Finding
 from findings_processor.writers.asff import Target, timestamp, to_asff
 
 LOG = logging.getLogger(__name__)
 
-MAX_FINDINGS_PER_CALL = 100  # BatchImportFindings: "Maximum of 100 findings per request"
-MAX_REQUEST_BYTES = 6 * 1000 * 1000  # 6 MB per request; counted in UTF-8 bytes with room for the envelope
-MAX_FINDING_BYTES = 240 * 1000  # 240 KB per finding
-_ENVELOPE_BYTES = 64
-# What json.dumps(record, ensure_ascii=False, separators=(",", ":")) builds on every call, built once.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # Transient failures: retried with capped exponential backoff and full jitter.
 RETRYABLE_ERRORS = frozenset(
     {
@@ -85,26 +79,6 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def plan_batches(records: Iterable[tuple[str, dict[str, Any], int]]) -> Iterator[list[tuple[str, dict[str, Any], int]]]:
-    """Group (Id, record, serialized size) into batches of at most 100 findings and under 6 MB."""
-    batch: list[tuple[str, dict[str, Any], int]] = []
-    size = _ENVELOPE_BYTES
-    for item in records:
-        item_size = item[2] + 1  # the separating comma
-        if batch and (len(batch) >= MAX_FINDINGS_PER_CALL or size + item_size > MAX_REQUEST_BYTES):
-            yield batch
-            batch, size = [], _ENVELOPE_BYTES
-        batch.append(item)
-        size += item_size
-    if batch:
-        yield batch
-
-
-def serialized(record: dict[str, Any]) -> tuple[str, dict[str, Any], int]:
-    size = len(_ENCODER.encode(record).encode("utf-8"))
-    return record["Id"], record, size
 
 
 def later_than(now: dt.datetime, previous: str | None) -> dt.datetime:

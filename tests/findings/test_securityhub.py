@@ -11,10 +11,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from findings_processor.batches import MAX_REQUEST_BYTES, plan_batches
 from findings_processor.cli import main
 from findings_processor.model import Category, Finding, Severity
 from findings_processor.normalize import fingerprint
-from findings_processor.securityhub import MAX_REQUEST_BYTES, SecurityHubImporter, make_client, plan_batches
+from findings_processor.securityhub import SecurityHubImporter, make_client
 from findings_processor.writers.asff import Target
 
 from .conftest import REGION, REPO_ROOT
