@@ -102,8 +102,8 @@ def as_str_and_line(value: Any, limit: int) -> tuple[str | None, str | None]:
         if text and "  " not in text:
             return text, text[:limit]
         return text or None, one_line(text, limit)
-    text = as_str(value)
-    return text, one_line(text, limit)
+    cleaned = as_str(value)
+    return cleaned, one_line(cleaned, limit)
 
 
 def first(*values: Any) -> str | None:
