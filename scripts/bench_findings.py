@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ("trivy", "checkov", "semgrep")
 TIME_TARGET = 3.0
 MEMORY_TARGET = 1.5
 IMPORT_TARGET_MS = 100.0
@@ -241,6 +242,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="floor/processor pairs per report (medians reported)")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full report sizes")
+    parser.add_argument("--report", action="append", choices=REPORTS, help="only this report (repeatable)")
     args = parser.parse_args()
     rng = random.Random(20300101)  # noqa: S311 - test data, fixed seed: the same reports every time
     reports = {
@@ -257,6 +259,9 @@ def main() -> int:
         )
         for name, (build, full_count) in reports.items():
             count = max(1, int(full_count * args.scale))
+            if args.report and name not in args.report:
+                build(count, rng)  # still drawn: the other reports stay the same as in a full run
+                continue
             path = folder / f"{name}.json"
             with path.open("w", encoding="utf-8") as handle:
                 json.dump(build(count, rng), handle)
