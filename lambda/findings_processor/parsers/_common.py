@@ -11,8 +11,7 @@ _RULE_IDS: Memo[str, str] = Memo(lambda text: one_line(text, 256) or "unknown-ru
 _ORIGINAL_SEVERITIES: Memo[str, str] = Memo(lambda text: one_line(text, 64) or "none")
 
 
-def build(
-    *,
+def build(  # noqa: PLR0917 - what every finding has, in this order; the rest by keyword
     scanner: str,
     rule_id: str | None,
     title: str | None,
@@ -22,6 +21,8 @@ def build(
     category: Category,
     identity: tuple[object, ...],
     source_report: str,
+    /,
+    *,
     confidence: str | None = None,
     file: str | None = None,
     start_line: int | None = None,
@@ -39,6 +40,8 @@ def build(
 ) -> Finding:
     """A finding from what a parser read.
 
+    The nine values every finding has are passed by position, in the order above: a call passing
+    a dozen or more values by keyword costs several times the call itself, once per finding.
     `description` is text as `normalize.as_str` returns it (or None): it is used as given, not
     cleaned a second time. `identity` is what makes this issue in this place distinct (never the
     severity); the fingerprint is made from it here, so it always has the form Finding requires.

@@ -177,14 +177,14 @@ def _finding(
     resource: str,
 ) -> Finding:
     return build(
-        scanner=SCANNER,
-        rule_id=rule,
-        title=title,
-        description=as_str(description),
-        severity=severity,
-        severity_original=drift.status,
-        category=Category.MISCONFIGURATION,
-        identity=(drift.stack, drift.logical_id, drift.status, property_path),
-        source_report=ctx.source_report,
+        SCANNER,
+        rule,
+        title,
+        as_str(description),
+        severity,
+        drift.status,
+        Category.MISCONFIGURATION,
+        (drift.stack, drift.logical_id, drift.status, property_path),
+        ctx.source_report,
         resource=resource,
     )

@@ -70,17 +70,17 @@ def _finding(check: Mapping[str, Any], check_type: str, ctx: ReportContext, *, s
     description = as_str(check.get("description")) or as_str(details.get("description"))
     check_name = as_str(check.get("check_name"))
     return build(
-        scanner=SCANNER,
-        rule_id=check_id,
-        title=f"{check_id}: {check_name or ''}" + (f" ({vuln_id})" if vuln_id else ""),
-        description=description or check_name,
+        SCANNER,
+        check_id,
+        f"{check_id}: {check_name or ''}" + (f" ({vuln_id})" if vuln_id else ""),
+        description or check_name,
         # Without a platform API key checkov gives no severity; MEDIUM is the documented default.
-        severity=severity or Severity.MEDIUM,
-        severity_original=original or "none",
-        category=Category.VULNERABILITY if vuln_id else Category.MISCONFIGURATION,
+        severity or Severity.MEDIUM,
+        original or "none",
+        Category.VULNERABILITY if vuln_id else Category.MISCONFIGURATION,
         # The resource names the place; lines are left out so edits around it keep the id.
-        identity=(check_type, check_id, file, resource or start, vuln_id, package, version),
-        source_report=ctx.source_report,
+        (check_type, check_id, file, resource or start, vuln_id, package, version),
+        ctx.source_report,
         file=file,
         start_line=start,
         end_line=end,

@@ -48,16 +48,16 @@ def parse(doc: Mapping[str, Any], ctx: ReportContext) -> Iterator[Finding]:
             (text for text in (as_str(r.get("description")) for r in related) if text), None
         )
         yield build(
-            scanner=SCANNER,
-            rule_id=vuln_id,
-            title=f"{vuln_id} in {package} {version or ''}",
-            description=description,
-            severity=severity,
-            severity_original=original or "none",
-            category=Category.VULNERABILITY,
+            SCANNER,
+            vuln_id,
+            f"{vuln_id} in {package} {version or ''}",
+            description,
+            severity,
+            original or "none",
+            Category.VULNERABILITY,
             # The artifact's paths are part of the id: the same CVE at two paths is two findings to fix.
-            identity=(source_name, vuln_id, package, version, as_str(artifact.get("type")), *paths),
-            source_report=ctx.source_report,
+            (source_name, vuln_id, package, version, as_str(artifact.get("type")), *paths),
+            ctx.source_report,
             file=paths[0] if paths and not image else None,
             package=package,
             version=version,

@@ -39,16 +39,16 @@ def parse(doc: Any, ctx: ReportContext) -> Iterator[Finding]:
             fixes = [fix for fix in (as_str(v) for v in as_list(vuln.get("fix_versions"))) if fix]
             description = as_str(vuln.get("description"))
             yield build(
-                scanner=SCANNER,
-                rule_id=vuln_id,
-                title=f"{vuln_id} in {name} {version or ''}",
-                description=description,
+                SCANNER,
+                vuln_id,
+                f"{vuln_id} in {name} {version or ''}",
+                description,
                 # pip-audit carries no severity; MEDIUM is the documented default for unrated advisories.
-                severity=Severity.MEDIUM,
-                severity_original="none",
-                category=Category.VULNERABILITY,
-                identity=(vuln_id, name.lower(), version),
-                source_report=ctx.source_report,
+                Severity.MEDIUM,
+                "none",
+                Category.VULNERABILITY,
+                (vuln_id, name.lower(), version),
+                ctx.source_report,
                 package=name,
                 version=version,
                 fixed_version=", ".join(fixes) or None,

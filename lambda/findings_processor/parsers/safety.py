@@ -59,16 +59,16 @@ def _finding(
     base_severity = as_str(cvss.get("base_severity"))
     severity = severity_from_word(base_severity) or severity_from_score(cvss.get("base_score"))
     return build(
-        scanner=SCANNER,
-        rule_id=vuln_id,
-        title=f"{cve or vuln_id} in {package} {version or spec or ''}",
-        description=advisory,
+        SCANNER,
+        vuln_id,
+        f"{cve or vuln_id} in {package} {version or spec or ''}",
+        advisory,
         # Free-tier safety reports carry no rating: MEDIUM, as for other unrated advisories.
-        severity=severity or Severity.MEDIUM,
-        severity_original=base_severity or as_str(cvss.get("base_score")) or "none",
-        category=Category.VULNERABILITY,
-        identity=(vuln_id, package.lower(), version or spec),
-        source_report=ctx.source_report,
+        severity or Severity.MEDIUM,
+        base_severity or as_str(cvss.get("base_score")) or "none",
+        Category.VULNERABILITY,
+        (vuln_id, package.lower(), version or spec),
+        ctx.source_report,
         package=package,
         version=version,
         fixed_version=fixed,

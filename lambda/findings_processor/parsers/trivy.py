@@ -112,16 +112,16 @@ def _vulnerability(vuln: Mapping[str, Any], where: _Where, ctx: ReportContext) -
     layer = as_dict(vuln.get("Layer"))
     title = as_str(vuln.get("Title"))
     return build(
-        scanner=SCANNER,
-        rule_id=vuln_id,
-        title=f"{vuln_id} in {package} {version or ''}" + (f": {title}" if title else ""),
-        description=as_str(vuln.get("Description")) or title,
-        severity=severity,
-        severity_original=original,
-        category=Category.VULNERABILITY,
+        SCANNER,
+        vuln_id,
+        f"{vuln_id} in {package} {version or ''}" + (f": {title}" if title else ""),
+        as_str(vuln.get("Description")) or title,
+        severity,
+        original,
+        Category.VULNERABILITY,
         # Package and path are part of the id: one CVE in two packages is two findings (trivy's ASFF collides).
-        identity=(where.resource, where.target, vuln_id, package, version, pkg_path),
-        source_report=ctx.source_report,
+        (where.resource, where.target, vuln_id, package, version, pkg_path),
+        ctx.source_report,
         file=pkg_path or where.file,
         package=package,
         version=version,
@@ -144,15 +144,15 @@ def _misconfiguration(item: Mapping[str, Any], where: _Where, ctx: ReportContext
     message = as_str(item.get("Message"))
     description = as_str(item.get("Description"))
     return build(
-        scanner=SCANNER,
-        rule_id=check_id,
-        title=f"{check_id}: {as_str(item.get('Title')) or message or ''}",
-        description=as_str("\n\n".join(text for text in (message, description) if text)),
-        severity=severity,
-        severity_original=original,
-        category=Category.MISCONFIGURATION,
-        identity=(where.resource, where.target, check_id, cause_resource or start),
-        source_report=ctx.source_report,
+        SCANNER,
+        check_id,
+        f"{check_id}: {as_str(item.get('Title')) or message or ''}",
+        as_str("\n\n".join(text for text in (message, description) if text)),
+        severity,
+        original,
+        Category.MISCONFIGURATION,
+        (where.resource, where.target, check_id, cause_resource or start),
+        ctx.source_report,
         file=where.file,
         start_line=start,
         end_line=end,
@@ -172,10 +172,10 @@ def _secret(item: Mapping[str, Any], where: _Where, ctx: ReportContext) -> Findi
     layer = as_dict(item.get("Layer"))
     category = as_str(item.get("Category"))
     return build(
-        scanner=SCANNER,
-        rule_id=rule_id,
-        title=f"Secret: {title}",
-        description=as_str(
+        SCANNER,
+        rule_id,
+        f"Secret: {title}",
+        as_str(
             mask(
                 f"A {category or 'secret'} credential ({title}) was found in {where.target}"
                 + (f" at line {start}" if start else "")
@@ -183,11 +183,11 @@ def _secret(item: Mapping[str, Any], where: _Where, ctx: ReportContext) -> Findi
                 _secret_values(item),
             )
         ),
-        severity=max(severity, Severity.HIGH),
-        severity_original=original,
-        category=Category.SECRET,
-        identity=(where.resource, where.target, rule_id, start),
-        source_report=ctx.source_report,
+        max(severity, Severity.HIGH),
+        original,
+        Category.SECRET,
+        (where.resource, where.target, rule_id, start),
+        ctx.source_report,
         file=where.file,
         start_line=start,
         end_line=end,
@@ -211,15 +211,15 @@ def _license(item: Mapping[str, Any], where: _Where, ctx: ReportContext) -> Find
     severity, original = _severity(item)
     category = as_str(item.get("Category")) or "unknown"
     return build(
-        scanner=SCANNER,
-        rule_id=f"license/{name}",
-        title=f"License {name} ({category})" + (f" in {package}" if package else ""),
-        description=as_str(f"{package or file or where.target} is licensed under {name}, classified {category}."),
-        severity=severity,
-        severity_original=original,
-        category=Category.LICENSE,
-        identity=(where.resource, where.target, name, package, file),
-        source_report=ctx.source_report,
+        SCANNER,
+        f"license/{name}",
+        f"License {name} ({category})" + (f" in {package}" if package else ""),
+        as_str(f"{package or file or where.target} is licensed under {name}, classified {category}."),
+        severity,
+        original,
+        Category.LICENSE,
+        (where.resource, where.target, name, package, file),
+        ctx.source_report,
         file=file or where.file,
         package=package,
         image=where.image,
