@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from findings_processor.memo import Memo
 from findings_processor.model import Category, Finding, ReportContext, Severity
 from findings_processor.normalize import (
     as_dict,
@@ -52,17 +53,33 @@ def _usable(value: str | None) -> str | None:
     return value if value and value != _LOGIN_PLACEHOLDER else None
 
 
+def _rule_names(check_id: Any) -> tuple[str, str]:
+    """(rule id, its last dotted part) for a raw check_id."""
+    rule_id = as_str(check_id) or "unknown-rule"
+    return rule_id, rule_id.rsplit(".", 1)[-1]
+
+
+# semgrep copies a rule's id and metadata onto every one of its results: each distinct string is
+# cleaned once. Keyed by the string as read, so the value is exactly what cleaning it gives.
+_RULE_NAMES: Memo[str, tuple[str, str]] = Memo(_rule_names)
+_RULE_TEXTS: Memo[str, str | None] = Memo(as_str)
+
+
+def _rule_text(value: Any) -> str | None:
+    return _RULE_TEXTS[value] if type(value) is str else as_str(value)
+
+
 def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
-    check_id = as_str(result.get("check_id")) or "unknown-rule"
+    raw_check_id = result.get("check_id")
+    check_id, short_name = _RULE_NAMES[raw_check_id] if type(raw_check_id) is str else _rule_names(raw_check_id)
     extra = as_dict(result.get("extra"))
     metadata = as_dict(extra.get("metadata"))
     file = as_str(result.get("path"))
     start, end = line_range(as_dict(result.get("start")).get("line"), as_dict(result.get("end")).get("line"))
-    original = as_str(extra.get("severity")) or "WARNING"
+    original = _rule_text(extra.get("severity")) or "WARNING"
     message, headline = as_str_and_line(extra.get("message"), 200)
     # semgrep's fingerprint (or the matched text) survives code moving; the line number is the last resort.
     anchor = _usable(as_str(extra.get("fingerprint"))) or snippet_digest(_usable(as_str(extra.get("lines")))) or start
-    short_name = check_id.rsplit(".", 1)[-1]
     return build(
         SCANNER,
         check_id,
@@ -73,14 +90,14 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
         Category.CODE,
         (check_id, file, anchor),
         ctx.source_report,
-        confidence=as_str(metadata.get("confidence")),
+        confidence=_rule_text(metadata.get("confidence")),
         file=file,
         start_line=start,
         end_line=end,
         cves=find_cves(*(as_str(c) for c in as_list(cves))) if (cves := metadata.get("cve")) else (),
         cwes=find_cwes(metadata.get("cwe")),
         # The references are read only when there is no shortlink: most rules have one.
-        reference_url=as_str(metadata.get("shortlink")) or _first_reference(metadata),
+        reference_url=_rule_text(metadata.get("shortlink")) or _first_reference(metadata),
         suppressed=extra.get("is_ignored") is True,
     )
 
