@@ -554,20 +554,36 @@ def _other_json(finding: Finding, quoted_file: str) -> str:
 def write_findings(findings: Iterable[Finding], target: Target, now: str, stream: IO[bytes]) -> list[int]:
     """The same array as write_json_array(records(...)) in UTF-8; returns each record's size in bytes.
 
-    Each record is encoded once: the bytes written are the bytes measured for batching.
+    Each record is encoded once; its size in bytes is what the import's batching counts.
     """
     sizes: list[int] = []
-    separator = b"\n"
     frames: dict[str, _Frame] = {}  # per scanner: cheaper than hashing the target for every record
+    records: list[str] = []
+    separator = "\n"  # before the first record; ",\n" before each later one
     stream.write(b"[")
     for finding in findings:
         frame = frames.get(finding.scanner)
         if frame is None:
             frame = frames[finding.scanner] = _frame(target, finding.scanner, now, now, "ACTIVE")
+        record = _encode(finding, target, frame)
+        # An ASCII record's size in UTF-8 is its length; only the others are encoded to be measured.
         # Lone surrogates (legal in JSON escapes, not in UTF-8) become "?", as the text files do.
-        data = _encode(finding, target, frame).encode("utf-8", "replace")
-        stream.write(separator + data)
-        separator = b",\n"
-        sizes.append(len(data))
+        sizes.append(len(record) if record.isascii() else len(record.encode("utf-8", "replace")))
+        records.append(record)
+        if len(records) == _RECORDS_PER_WRITE:
+            stream.write(_slice(records, separator))
+            records.clear()
+            separator = ",\n"
+    if records:
+        stream.write(_slice(records, separator))
     stream.write(b"\n]\n" if sizes else b"]\n")
     return sizes
+
+
+# Records are written in slices: one write per record cost more than its encoding on large scans.
+_RECORDS_PER_WRITE = 256
+
+
+def _slice(records: list[str], separator: str) -> bytes:
+    # UTF-8 encodes character by character: the joined slice is the records' own bytes, separated.
+    return (separator + ",\n".join(records)).encode("utf-8", "replace")
