@@ -483,8 +483,11 @@ def _product_fields_json(finding: Finding, constant: str, quoted_rule: str, quot
     members += _CATEGORY_MEMBERS[finding.category] + _location_member(finding, quoted_file)
     if finding.confidence:
         members += _CONFIDENCE_MEMBERS[finding.confidence]
-    if finding.cves:
-        members += _optional_member("CVEs", ",".join(finding.cves))
+    cves = finding.cves
+    if cves:
+        # A vulnerability's only CVE is usually its rule id, already quoted (and never blank).
+        one_rule_cve = len(cves) == 1 and cves[0] == rule_id and len(rule_id) <= PRODUCT_FIELD_VALUE_LIMIT
+        members += f',"platform/CVEs":{quoted_rule}' if one_rule_cve else _optional_member("CVEs", ",".join(cves))
     if finding.cwes:
         members += _CWES_MEMBERS[finding.cwes]
     if finding.suppressed:
@@ -496,9 +499,11 @@ def _product_fields_json(finding: Finding, constant: str, quoted_rule: str, quot
 
 def _location_member(finding: Finding, quoted_file: str) -> str:
     file, start = finding.file, finding.start_line
-    if file and start and len(file) <= DETAILS_OTHER_VALUE_LIMIT:
-        # Location is "file:line" here: spliced onto the file already quoted (uncut at this length),
-        # since a line number needs no escaping; the usual location is far below the cut.
+    if file and len(file) <= DETAILS_OTHER_VALUE_LIMIT:
+        # The location is the file or "file:line": made from the file already quoted (uncut at
+        # this length), since a line number needs no escaping; it is far below the cut.
+        if not start:
+            return f',"platform/Location":{quoted_file}' if file.strip() else ""
         location = f"{file}:{start}"
         if len(location) <= PRODUCT_FIELD_VALUE_LIMIT:
             return f',"platform/Location":{quoted_file[:-1]}{location[len(file) :]}"'
