@@ -11,6 +11,7 @@ from findings_processor.normalize import (
     as_dict,
     as_dicts,
     as_list,
+    as_repeated_str,
     as_str,
     as_str_and_line,
     find_cves,
@@ -59,14 +60,9 @@ def _rule_names(check_id: Any) -> tuple[str, str]:
     return rule_id, rule_id.rsplit(".", 1)[-1]
 
 
-# semgrep copies a rule's id and metadata onto every one of its results: each distinct string is
-# cleaned once. Keyed by the string as read, so the value is exactly what cleaning it gives.
+# semgrep copies a rule's id onto every one of its results: each distinct id is cleaned once.
+# Keyed by the string as read, so the value is exactly what cleaning it gives.
 _RULE_NAMES: Memo[str, tuple[str, str]] = Memo(_rule_names)
-_RULE_TEXTS: Memo[str, str | None] = Memo(as_str)
-
-
-def _rule_text(value: Any) -> str | None:
-    return _RULE_TEXTS[value] if type(value) is str else as_str(value)
 
 
 def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
@@ -74,9 +70,9 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
     check_id, short_name = _RULE_NAMES[raw_check_id] if type(raw_check_id) is str else _rule_names(raw_check_id)
     extra = as_dict(result.get("extra"))
     metadata = as_dict(extra.get("metadata"))
-    file = as_str(result.get("path"))
+    file = as_repeated_str(result.get("path"))
     start, end = line_range(as_dict(result.get("start")).get("line"), as_dict(result.get("end")).get("line"))
-    original = _rule_text(extra.get("severity")) or "WARNING"
+    original = as_repeated_str(extra.get("severity")) or "WARNING"
     message, headline = as_str_and_line(extra.get("message"), 200)
     # semgrep's fingerprint (or the matched text) survives code moving; the line number is the last resort.
     anchor = _usable(as_str(extra.get("fingerprint"))) or snippet_digest(_usable(as_str(extra.get("lines")))) or start
@@ -90,14 +86,14 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
         Category.CODE,
         (check_id, file, anchor),
         ctx.source_report,
-        confidence=_rule_text(metadata.get("confidence")),
+        confidence=as_repeated_str(metadata.get("confidence")),
         file=file,
         start_line=start,
         end_line=end,
         cves=find_cves(*(as_str(c) for c in as_list(cves))) if (cves := metadata.get("cve")) else (),
         cwes=find_cwes(metadata.get("cwe")),
         # The references are read only when there is no shortlink: most rules have one.
-        reference_url=_rule_text(metadata.get("shortlink")) or _first_reference(metadata),
+        reference_url=as_repeated_str(metadata.get("shortlink")) or _first_reference(metadata),
         suppressed=extra.get("is_ignored") is True,
     )
 
