@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
@@ -18,7 +17,9 @@ class Memo(dict[_K, _V]):
     """`memo[key]` is `make(key)`, computed on the first lookup of each key; `make` must be pure.
 
     A dict, so a hit is one C-level lookup and no Python call: what makes memoizing work of a few
-    hundred nanoseconds worthwhile at all.
+    hundred nanoseconds worthwhile at all. A miss costs a Python call (~0.3 µs) on top of `make`:
+    memoize what repeats across findings by nature (a rule's, a severity's or a file's text), never
+    values that are usually new per finding (vulnerability ids, package names).
     """
 
     __slots__ = ("_make",)
@@ -32,12 +33,3 @@ class Memo(dict[_K, _V]):
         if len(self) < MEMO_SIZE:
             self[key] = value
         return value
-
-
-# The string encoder json.dumps(..., ensure_ascii=False) uses (the C one when built). It escapes
-# character by character, so quote(a + b) == quote(a)[:-1] + quote(b)[1:]: an encoded value can be
-# reused wherever an output repeats it uncut, or spliced into a longer string.
-quote = json.encoder.encode_basestring
-
-# Strings that repeat across the findings of a scan (files, rule ids, confidences): quoted once.
-QUOTED: Memo[str, str] = Memo(quote)

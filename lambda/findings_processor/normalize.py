@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from findings_processor.memo import Memo
 from findings_processor.model import Severity
 
 # Control characters other than tab/newline are stripped: they break XML, Markdown and terminals.
@@ -46,15 +45,6 @@ def as_str(value: Any) -> str | None:
         return None
     cleaned = clean_text(value)
     return cleaned or None
-
-
-def as_repeated_str(value: Any) -> str | None:
-    """as_str, for values that recur across a report's findings: rule ids, paths, package names,
-    versions, severities. Each distinct string is cleaned once (a dict lookup after that)."""
-    return _REPEATED[value] if type(value) is str else as_str(value)
-
-
-_REPEATED: Memo[str, str | None] = Memo(as_str)
 
 
 def as_int(value: Any) -> int | None:

@@ -6,8 +6,7 @@ from findings_processor.memo import Memo
 from findings_processor.model import Category, Finding, Severity, trusted_finding
 from findings_processor.normalize import fingerprint, one_line
 
-# Rule ids and original severities repeat across a report's findings: each normalized once.
-_RULE_IDS: Memo[str, str] = Memo(lambda text: one_line(text, 256) or "unknown-rule")
+# A scanner's original severities are a handful of words: each normalized once.
 _ORIGINAL_SEVERITIES: Memo[str, str] = Memo(lambda text: one_line(text, 64) or "none")
 
 
@@ -46,7 +45,7 @@ def build(  # noqa: PLR0917 - what every finding has, in this order; the rest by
     cleaned a second time. `identity` is what makes this issue in this place distinct (never the
     severity); the fingerprint is made from it here, so it always has the form Finding requires.
     """
-    rule = _RULE_IDS[rule_id] if rule_id else "unknown-rule"
+    rule = one_line(rule_id, 256) or "unknown-rule"
     heading = one_line(title, 1024) or rule
     # Rule, title and description are non-empty and stripped by construction, the fingerprint is
     # made below; the rest of what Finding.__post_init__ checks is checked here, so the finding is

@@ -10,7 +10,6 @@ from findings_processor.normalize import (
     as_dict,
     as_dicts,
     as_list,
-    as_repeated_str,
     as_str,
     find_cves,
     line_range,
@@ -55,14 +54,14 @@ def parse(doc: Any, ctx: ReportContext) -> Iterator[Finding]:
 
 
 def _finding(check: Mapping[str, Any], check_type: str, ctx: ReportContext, *, suppressed: bool) -> Finding:
-    check_id = as_repeated_str(check.get("check_id")) or "CKV_UNKNOWN"
-    file = as_repeated_str(check.get("repo_file_path")) or as_repeated_str(check.get("file_path"))
+    check_id = as_str(check.get("check_id")) or "CKV_UNKNOWN"
+    file = as_str(check.get("repo_file_path")) or as_str(check.get("file_path"))
     if file and file.startswith("/"):
         file = file[1:] or file
     lines = as_list(check.get("file_line_range"))
     start, end = line_range(lines[0] if lines else None, lines[-1] if lines else None)
     resource = as_str(check.get("resource"))
-    original = as_repeated_str(check.get("severity"))
+    original = as_str(check.get("severity"))
     details = as_dict(check.get("vulnerability_details"))
     package = as_str(details.get("package_name"))
     version = as_str(details.get("package_version"))
@@ -90,6 +89,6 @@ def _finding(check: Mapping[str, Any], check_type: str, ctx: ReportContext, *, s
         version=version,
         fixed_version=as_str(details.get("lowest_fixed_version")) or as_str(details.get("fixed_version")),
         cves=find_cves(vuln_id),
-        reference_url=as_repeated_str(check.get("guideline")) or as_str(details.get("link")),
+        reference_url=as_str(check.get("guideline")) or as_str(details.get("link")),
         suppressed=suppressed,
     )

@@ -11,7 +11,6 @@ from findings_processor.normalize import (
     as_dict,
     as_dicts,
     as_list,
-    as_repeated_str,
     as_str,
     as_str_and_line,
     find_cves,
@@ -70,9 +69,9 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
     check_id, short_name = _RULE_NAMES[raw_check_id] if type(raw_check_id) is str else _rule_names(raw_check_id)
     extra = as_dict(result.get("extra"))
     metadata = as_dict(extra.get("metadata"))
-    file = as_repeated_str(result.get("path"))
+    file = as_str(result.get("path"))
     start, end = line_range(as_dict(result.get("start")).get("line"), as_dict(result.get("end")).get("line"))
-    original = as_repeated_str(extra.get("severity")) or "WARNING"
+    original = as_str(extra.get("severity")) or "WARNING"
     message, headline = as_str_and_line(extra.get("message"), 200)
     # semgrep's fingerprint (or the matched text) survives code moving; the line number is the last resort.
     anchor = _usable(as_str(extra.get("fingerprint"))) or snippet_digest(_usable(as_str(extra.get("lines")))) or start
@@ -86,14 +85,14 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
         Category.CODE,
         (check_id, file, anchor),
         ctx.source_report,
-        confidence=as_repeated_str(metadata.get("confidence")),
+        confidence=as_str(metadata.get("confidence")),
         file=file,
         start_line=start,
         end_line=end,
         cves=find_cves(*(as_str(c) for c in as_list(cves))) if (cves := metadata.get("cve")) else (),
         cwes=find_cwes(metadata.get("cwe")),
         # The references are read only when there is no shortlink: most rules have one.
-        reference_url=as_repeated_str(metadata.get("shortlink")) or _first_reference(metadata),
+        reference_url=as_str(metadata.get("shortlink")) or _first_reference(metadata),
         suppressed=extra.get("is_ignored") is True,
     )
 

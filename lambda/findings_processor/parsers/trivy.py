@@ -10,7 +10,6 @@ from findings_processor.normalize import (
     as_dict,
     as_dicts,
     as_list,
-    as_repeated_str,
     as_str,
     find_cves,
     find_cwes,
@@ -86,7 +85,7 @@ class _Where:
 
 
 def _severity(item: Mapping[str, Any]) -> tuple[Severity, str]:
-    original = as_repeated_str(item.get("Severity")) or "UNKNOWN"
+    original = as_str(item.get("Severity")) or "UNKNOWN"
     severity = severity_from_word(original)
     if severity is None or (severity is Severity.INFORMATIONAL and original.upper() == "UNKNOWN"):
         # No rating from trivy: fall back to the best CVSS score it carries (NVD first).
@@ -101,9 +100,9 @@ def _severity(item: Mapping[str, Any]) -> tuple[Severity, str]:
 
 def _vulnerability(vuln: Mapping[str, Any], where: _Where, ctx: ReportContext) -> Finding:
     vuln_id = as_str(vuln.get("VulnerabilityID")) or "unknown-vulnerability"
-    package = as_repeated_str(vuln.get("PkgName")) or "(unnamed package)"
-    version = as_repeated_str(vuln.get("InstalledVersion"))
-    pkg_path = as_repeated_str(vuln.get("PkgPath"))
+    package = as_str(vuln.get("PkgName")) or "(unnamed package)"
+    version = as_str(vuln.get("InstalledVersion"))
+    pkg_path = as_str(vuln.get("PkgPath"))
     severity, original = _severity(vuln)
     layer = as_dict(vuln.get("Layer"))
     title = as_str(vuln.get("Title"))
@@ -121,7 +120,7 @@ def _vulnerability(vuln: Mapping[str, Any], where: _Where, ctx: ReportContext) -
         file=pkg_path or where.file,
         package=package,
         version=version,
-        fixed_version=as_repeated_str(vuln.get("FixedVersion")),
+        fixed_version=as_str(vuln.get("FixedVersion")),
         image=where.image,
         layer=as_str(layer.get("DiffID")) or as_str(layer.get("Digest")),
         resource=where.resource,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from findings_processor.memo import QUOTED, Memo, quote
+from findings_processor.memo import Memo
 from findings_processor.model import Category, Finding, Severity
 
 SCHEMA_VERSION = "2018-10-08"
@@ -298,10 +298,13 @@ def records(findings: Iterable[Finding], target: Target, now: str) -> Iterator[d
 # Direct encoding. `encode()` returns exactly json.dumps(to_asff(...), ensure_ascii=False,
 # separators=(",", ":")) without building the dict: on large scans building and then encoding the
 # dict cost more than parsing the report. What is the same for every record of one (target,
-# scanner, timestamps) is encoded once per frame; what is the same for every finding of a rule or
-# file (the classification, the rule id, the file, the "See ..." remediation) once per distinct value;
+# scanner, timestamps) is encoded once per frame; what is the same for every finding of a
+# classification or rule (severity and types, the "See ..." remediation) once per distinct value;
 # a value the record repeats (the rule id, file, version, URL) is quoted once per record and reused
 # where it appears uncut. The rest goes through the string encoder json.dumps uses.
+# That encoder (the C one when built) escapes character by character, so quote(a + b) ==
+# quote(a)[:-1] + quote(b)[1:]: a quoted value can be spliced into a longer string.
+quote = json.encoder.encode_basestring
 
 
 @functools.lru_cache(maxsize=64)
@@ -396,7 +399,7 @@ def encode(
 
 def _encode(finding: Finding, target: Target, frame: _Frame) -> str:
     rule_id = finding.rule_id
-    quoted_rule = QUOTED[rule_id]
+    quoted_rule = quote(rule_id)
     if len(rule_id) <= frame.generator_room:
         generator = frame.generator + quoted_rule[1:]
     else:
@@ -411,7 +414,7 @@ def _encode(finding: Finding, target: Target, frame: _Frame) -> str:
         truncated = f"{truncated},Description" if truncated else "Description"
     file = finding.file
     # Details.Other and Vulnerabilities cut the file at 1024 characters; the Id and Location reuse it when shorter.
-    quoted_file = QUOTED[file[:DETAILS_OTHER_VALUE_LIMIT]] if file else ""
+    quoted_file = quote(file[:DETAILS_OTHER_VALUE_LIMIT]) if file else ""
     classified = frame.classified[(finding.category, finding.severity, finding.severity_original, finding.confidence)]
     return (
         f"{frame.head}{finding.fingerprint}{frame.product}{generator}{classified}{quote(title)}"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Sequence
 from typing import IO, Any
 
 from findings_processor import __version__
-from findings_processor.memo import QUOTED, Memo, quote
+from findings_processor.memo import Memo
 from findings_processor.model import Category, Finding, Severity
+
+quote = json.encoder.encode_basestring  # the string encoder json.dumps(..., ensure_ascii=False) uses
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "platformFindingFingerprint/v1"
@@ -71,7 +74,7 @@ def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
     )
     stream.write(']}},"columnKind":"unicodeCodePoints","results":[')
     # Each result starts with its rule's id and index: encoded once per rule, not once per result.
-    heads = {rule_id: f'{{"ruleId":{QUOTED[rule_id]},"ruleIndex":{index},' for index, rule_id in enumerate(first)}
+    heads = {rule_id: f'{{"ruleId":{quote(rule_id)},"ruleIndex":{index},' for index, rule_id in enumerate(first)}
     # Written in slices of results: one write per result costs more than its encoding on large runs.
     for start in range(0, len(findings), _RESULTS_PER_WRITE):
         if start:
@@ -87,7 +90,7 @@ def _rule_json(finding: Finding, security_severity: str) -> str:
     url = finding.reference_url
     help_uri = f',"helpUri":{quote(url)}' if url and url.startswith(("https://", "http://")) else ""
     return (
-        f'{{"id":{QUOTED[finding.rule_id]},"shortDescription":{{"text":{quote(finding.title[:1024])}}},'
+        f'{{"id":{quote(finding.rule_id)},"shortDescription":{{"text":{quote(finding.title[:1024])}}},'
         f'"properties":{{"security-severity":{quote(security_severity)},"tags":[{tags}]}}{help_uri}}}'
     )
 
