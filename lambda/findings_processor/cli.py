@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from findings_processor.collector import paused
 from findings_processor.gate import GateConfigError, evaluate, load_exceptions, load_policy, policy_from_json
 from findings_processor.outputs import Outputs, write_outputs
 from findings_processor.pipeline import file_sources, process
@@ -58,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        return _process(args)
+        with paused():  # for the whole run: see collector.paused
+            return _process(args)
     except GateConfigError as error:
         LOG.error("%s", error)
         return EXIT_ERROR

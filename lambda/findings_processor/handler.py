@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from findings_processor.collector import paused
+
 if TYPE_CHECKING:
     import zipfile
 
@@ -52,6 +54,11 @@ def _client(service: str) -> Any:
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    with paused():  # for the whole invocation: see collector.paused
+        return _dispatch(event, context)
+
+
+def _dispatch(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     if "CodePipeline.job" in event:
         return _codepipeline_job(event["CodePipeline.job"], context)
     if "Records" in event:

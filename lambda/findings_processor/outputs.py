@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from findings_processor.collector import paused
 from findings_processor.writers import asff, sarif
 
 if TYPE_CHECKING:
@@ -54,26 +53,13 @@ def write_asff(findings: Sequence[Finding], target: Target, path: Path) -> list[
     """The BatchImportFindings array for `target`; returns each record's size in UTF-8 bytes."""
     now = asff.timestamp(dt.datetime.now(dt.UTC))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _gc_paused(), path.open("wb", buffering=_BUFFER) as stream:
+    with paused(), path.open("wb", buffering=_BUFFER) as stream:
         return asff.write_findings(findings, target, now, stream)
 
 
 def write_sarif(findings: Sequence[Finding], path: Path) -> None:
-    with _gc_paused(), _open(path) as stream:
+    with paused(), _open(path) as stream:
         sarif.write(findings, stream)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Writing builds only strings and short-lived containers that reference counting frees; the
-    # cyclic collector would still walk every live finding each time it reaches the old generation.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _open(path: Path):  # type: ignore[no-untyped-def]
