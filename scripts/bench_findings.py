@@ -53,24 +53,27 @@ print(json.dumps({"seconds": elapsed, "peak_kib": peak_kib()}))
 
 # The processor as the command line runs it: the same reading, parsing and de-duplication
 # (pipeline.process) and the same functions writing the ASFF and SARIF files (outputs.write_asff,
-# outputs.write_sarif). The calls are planned from the sizes of the ASFF records just written.
+# outputs.write_sarif), with the garbage collector paused for the whole run as the command line
+# pauses it. The calls are planned from the sizes of the ASFF records just written.
 _PROCESSOR = (
     _PEAK
     + """
 import json, sys, time
 from pathlib import Path
 start = time.perf_counter()
+from findings_processor.batches import plan_batches
+from findings_processor.collector import paused
 from findings_processor.outputs import write_asff, write_sarif
 from findings_processor.pipeline import file_sources, process
-from findings_processor.batches import plan_batches
 from findings_processor.writers.asff import Target
 
 path, out = Path(sys.argv[1]), Path(sys.argv[2])
-result = process(file_sources([path]))
-target = Target("123456789012", "eu-central-1", "bench/main")
-sizes = write_asff(result.findings, target, out / "findings.asff.json")
-write_sarif(result.findings, out / "findings.sarif")
-calls = sum(1 for _ in plan_batches(("", None, size) for size in sizes))
+with paused():
+    result = process(file_sources([path]))
+    target = Target("123456789012", "eu-central-1", "bench/main")
+    sizes = write_asff(result.findings, target, out / "findings.asff.json")
+    write_sarif(result.findings, out / "findings.sarif")
+    calls = sum(1 for _ in plan_batches(("", None, size) for size in sizes))
 elapsed = time.perf_counter() - start
 print(json.dumps({"seconds": elapsed, "peak_kib": peak_kib(), "findings": len(result.findings), "calls": calls}))
 """
