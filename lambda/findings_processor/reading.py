@@ -24,6 +24,16 @@ def decode(raw: bytes) -> str:
 
 def parse_json_text(text: str) -> Any:
     """One JSON document, a JSON-lines stream (returned as a list), or JSON wrapped in banner text."""
+    try:
+        # The usual report, one document: parsed as it is. Stripping it first would copy the whole
+        # text (most reports end with a newline) for nothing: json.loads accepts only spaces, tabs
+        # and line breaks around a document, all of which strip() removes, so where it succeeds on
+        # the text it gives what it would give on the stripped text.
+        return json.loads(text)
+    except RecursionError:
+        raise UnreadableReport("is nested too deeply to be a scanner report") from None
+    except json.JSONDecodeError:
+        pass
     stripped = text.strip()
     if not stripped:
         raise UnreadableReport("is empty")
