@@ -274,6 +274,7 @@ def main() -> int:
             path = folder / f"{name}.json"
             with path.open("w", encoding="utf-8") as handle:
                 json.dump(build(count, rng), handle)
+                handle.write("\n")  # as scanners print their reports
             out = folder / f"{name}-out"
             out.mkdir()
             floors, strict_floors, runs = [], [], []
