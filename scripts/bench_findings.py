@@ -18,6 +18,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -275,14 +276,17 @@ def main() -> int:
             with path.open("w", encoding="utf-8") as handle:
                 json.dump(build(count, rng), handle)
                 handle.write("\n")  # as scanners print their reports
-            out = folder / f"{name}-out"
-            out.mkdir()
             floors, strict_floors, runs = [], [], []
             for _ in range(args.runs):
                 # Interleaved (floor, processor, floor, ...): a change in machine load hits both sides.
                 floors.append(_measure(_FLOOR, str(path)))
                 strict_floors.append(_measure(_FLOOR, str(path), "paused"))
+                # Each run writes into a new folder, as a scan stage does: overwriting the previous
+                # run's outputs would time their deletion (truncating 250 MB of files), not the run.
+                out = folder / f"{name}-out"
+                out.mkdir()
                 runs.append(_measure(_PROCESSOR, str(path), str(out)))
+                shutil.rmtree(out)
             load_s = statistics.median(r["seconds"] for r in floors)
             strict_s = statistics.median(r["seconds"] for r in strict_floors)
             proc_s = statistics.median(r["seconds"] for r in runs)
