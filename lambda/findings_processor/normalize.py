@@ -59,6 +59,8 @@ def as_int(value: Any) -> int | None:
 
 def as_line(value: Any) -> int | None:
     """A 1-based line number, or None when missing or nonsensical."""
+    if type(value) is int:  # the usual JSON number: what as_int returns for it
+        return value if 0 < value < 100_000_000 else None
     line = as_int(value)
     return line if line is not None and 0 < line < 100_000_000 else None
 
