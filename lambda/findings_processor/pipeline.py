@@ -129,7 +129,7 @@ def _distinct(findings: Iterable[Finding], ctx: ReportContext) -> list[Finding]:
     for finding in parsed:
         same = by_fingerprint.get(finding.fingerprint)
         if same is None:
-            # The usual case, a fingerprint not seen before: one lookup, and no ordinal to add.
+            # A fingerprint not seen before: one lookup, and no ordinal to add.
             by_fingerprint[finding.fingerprint] = [finding]
             kept.append(finding)
             continue
