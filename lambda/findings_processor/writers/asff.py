@@ -300,7 +300,7 @@ def records(findings: Iterable[Finding], target: Target, now: str) -> Iterator[d
 # dict cost more than parsing the report. What is the same for every record of one (target,
 # scanner, timestamps) is encoded once per frame; what is the same for every finding of a
 # classification or rule (severity and types, the "See ..." remediation) once per distinct value;
-# a value the record repeats (the rule id, file, version, URL) is quoted once per record and reused
+# a value the record repeats (the rule id, the file, the URL) is quoted once per record and reused
 # where it appears uncut. The rest goes through the string encoder json.dumps uses.
 # That encoder (the C one when built) escapes character by character, so quote(a + b) ==
 # quote(a)[:-1] + quote(b)[1:]: a quoted value can be spliced into a longer string.
