@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from config.model import EnvironmentConfig, ImageRepositoryAccess
+from config.model import EnvironmentConfig, ImageRepositoryAccess, image_repository_name
 
 # What a release step does to its environment's repository (scripts/image-release.sh): push the image's
 # layers and manifest, tag it, and push the SBOM and the signature as OCI referrers, manifests with a
@@ -43,6 +43,7 @@ class ContainerRegistry(Construct):
         *,
         env: EnvironmentConfig,
         data_key: kms.IKey,
+        image_repository: str,
         image_access: ImageRepositoryAccess | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -50,7 +51,7 @@ class ContainerRegistry(Construct):
             self,
             "Repository",
             # A predictable name: the delivery pipeline pushes to it before the Service stack deploys.
-            repository_name=f"{env.name}/polls",
+            repository_name=image_repository_name(env, image_repository),
             # A tag names one build forever, so a deployment and its rollback run exactly what was scanned.
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             image_scan_on_push=True,

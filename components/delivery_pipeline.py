@@ -27,7 +27,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from config.image_access import PUBLISH_ROLE_NAME, admitted_role_names, release_role_name
-from config.model import DeliveryConfig, EnvironmentConfig, SourceKind
+from config.model import DeliveryConfig, EnvironmentConfig, SourceKind, image_repository_name
 from delivery.tools import install_commands, load_tools, python_scanners_install_command
 
 CODE_SCANNERS = "bandit,pip-audit,semgrep,checkov,trivy-fs,trivy-config,gitleaks"
@@ -389,8 +389,8 @@ def _registry(stack: cdk.Stack, env: EnvironmentConfig) -> str:
 
 
 def _repository_name(delivery: DeliveryConfig, env: EnvironmentConfig) -> str:
-    # The Data stack of each environment owns the repository and names it <environment>/<image_repository>.
-    return f"{env.name}/{delivery.image_repository}"
+    # The Data stack of each environment owns the repository, named by the same function.
+    return image_repository_name(env, delivery.image_repository)
 
 
 def _repository_arn(stack: cdk.Stack, env: EnvironmentConfig, delivery: DeliveryConfig) -> str:

@@ -159,3 +159,13 @@ class ImageRepositoryAccess:
     push_roles: tuple[str, ...]
     # ... and that only pull: the next environment's release step copies the image from here.
     pull_roles: tuple[str, ...]
+
+
+# The reference workload's repository, for an app built without the delivery configuration (environments
+# alone, in tests); with it, `image_repository` in delivery.toml names the repository.
+DEFAULT_IMAGE_REPOSITORY = "polls"
+
+
+def image_repository_name(env: EnvironmentConfig, image_repository: str) -> str:
+    """The one name of an environment's image repository: its Data stack creates it, the pipeline pushes to it."""
+    return f"{env.name}/{image_repository}"

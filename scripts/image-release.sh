@@ -7,7 +7,8 @@
 #                                                             the SBOM, sign with AWS Signer, verify
 #
 # Environment: COMMIT_SHA, TARGET_ENV, TARGET_REGISTRY (ACCOUNT.dkr.ecr.REGION.amazonaws.com), REPOSITORY
-# (the environment's repository, <env>/polls), RELEASE_VERSION, SIGNING_PROFILE_ARN, and for promote
+# (the environment's repository, <env>/<image_repository> from delivery.toml), RELEASE_VERSION,
+# SIGNING_PROFILE_ARN, and for promote
 # SOURCE_REGISTRY/SOURCE_REPOSITORY (the previous environment's). Tags never move: every ECR repository
 # is immutable, so a tag that exists already fails the push instead of replacing an image.
 set -euo pipefail

@@ -26,6 +26,7 @@ class DataStack(cdk.Stack):
         network: Network,
         data_key: kms.IKey,
         logs_key: kms.IKey,
+        image_repository: str,
         image_access: ImageRepositoryAccess | None,
         **kwargs: Any,
     ) -> None:
@@ -40,7 +41,12 @@ class DataStack(cdk.Stack):
             logs_key=logs_key,
         )
         self.registry = ContainerRegistry(
-            self, "ContainerRegistry", env=env_config, data_key=data_key, image_access=image_access
+            self,
+            "ContainerRegistry",
+            env=env_config,
+            data_key=data_key,
+            image_repository=image_repository,
+            image_access=image_access,
         )
         self.load_balancer_logs = LoadBalancerLogs(self, "LoadBalancerLogs", env=env_config)
         self.web_firewall_logs = (

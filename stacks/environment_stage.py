@@ -13,7 +13,8 @@ from stacks.service_stack import ServiceStack
 
 
 class EnvironmentStage(cdk.Stage):
-    """`image_access`: the tooling account's roles the image repository admits, when the pipeline reaches
+    """`image_repository`: the repository's name within the environment (`<env>/<image_repository>`).
+    `image_access`: the tooling account's roles the image repository admits, when the pipeline reaches
     this environment from another account (config/image_access.py); None within one account."""
 
     def __init__(
@@ -22,6 +23,7 @@ class EnvironmentStage(cdk.Stage):
         *,
         env_config: EnvironmentConfig,
         image_tag: str,
+        image_repository: str,
         image_access: ImageRepositoryAccess | None,
     ) -> None:
         super().__init__(scope, env_config.stage_id, env=deployment_environment(env_config))
@@ -41,6 +43,7 @@ class EnvironmentStage(cdk.Stage):
             network=self.network.network,
             data_key=self.keys.keys.data,
             logs_key=self.keys.keys.logs,
+            image_repository=image_repository,
             image_access=image_access,
             description=f"{env_config.name}: PostgreSQL and its credentials, image repository, ALB log bucket",
         )

@@ -23,7 +23,7 @@ from config import ConfigError
 from config.baselines import BaselineConfig
 from config.image_access import image_repository_access
 from config.loader import ENVIRONMENT_NAMES
-from config.model import DeliveryConfig, EnvironmentConfig
+from config.model import DEFAULT_IMAGE_REPOSITORY, DeliveryConfig, EnvironmentConfig
 from stacks.baseline_stack import BaselineStack
 from stacks.delivery_stack import DeliveryStack
 from stacks.environment_stage import EnvironmentStage
@@ -66,8 +66,15 @@ def build_platform(
             ]
         )
     acknowledgements = load_acknowledgements(acknowledgements_file)
+    image_repository = delivery.image_repository if delivery is not None else DEFAULT_IMAGE_REPOSITORY
     stages = tuple(
-        EnvironmentStage(app, env_config=env, image_tag=image_tag, image_access=image_repository_access(delivery, env))
+        EnvironmentStage(
+            app,
+            env_config=env,
+            image_tag=image_tag,
+            image_repository=image_repository,
+            image_access=image_repository_access(delivery, env),
+        )
         for env in environments
     )
     applied = tuple(

@@ -746,11 +746,16 @@ def test_findings_gate_role_statements_are_exact(template: dict) -> None:
     assert "ManagedPolicyArns" not in by_path(template, "FindingsGate/Role/Resource")["Properties"]
 
 
-# --- a different config: GitHub's immutable subject ----------------------------------------------
+# --- a different config: GitHub's immutable subject, another image repository -------------------
 
 
-def test_immutable_subject_when_owner_and_repository_ids_are_configured(tmp_path: Path) -> None:
-    # Given config with both ids / When the app is synthesized / Then every subject names the ids
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Templates of the whole app synthesized once from config with owner and repository ids set and the
+    image repository renamed: stack artifact id -> template."""
+    from stacks.platform import build_platform
+
+    tmp_path = tmp_path_factory.mktemp("variant")
     config_dir = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, config_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     defaults = config_dir / "defaults.toml"
@@ -762,23 +767,48 @@ def test_immutable_subject_when_owner_and_repository_ids_are_configured(tmp_path
             '# repository_id = "987654321"', 'repository_id = "987654321"'
         )
     )
-    from stacks.platform import build_platform
-
+    delivery = config_dir / "delivery.toml"
+    assert 'image_repository = "polls"' in delivery.read_text()
+    delivery.write_text(delivery.read_text().replace('image_repository = "polls"', 'image_repository = "shop"'))
     app = new_app(tmp_path / "out")
     platform = build_platform(app, load_environments(None, config_dir), delivery=load_delivery(config_dir))
     assembly = app.synth()
-    variant = json.loads(
-        Path(assembly.get_stack_artifact(platform.delivery.artifact_id).template_full_path).read_text()
-    )
+    templates = {
+        "Delivery": json.loads(
+            Path(assembly.get_stack_artifact(platform.delivery.artifact_id).template_full_path).read_text()
+        )
+    }
+    for stage in platform.stages:
+        nested = assembly.get_nested_assembly(f"assembly-{stage.stage_name}")
+        templates[f"{stage.stage_name}Data"] = json.loads(
+            Path(nested.get_stack_artifact(stage.data.artifact_id).template_full_path).read_text()
+        )
+    return templates
+
+
+def test_immutable_subject_when_owner_and_repository_ids_are_configured(variant: dict[str, dict[str, Any]]) -> None:
+    # Given config with both ids / When the app is synthesized / Then every subject names the ids
     prefix = "repo:example-org@123456789/aws-devsecops-platform@987654321"
     for env in ENVIRONMENTS:
         context = f"environment:{env.name}" if env.approval_required else f"ref:refs/heads/{env.branch}"
-        props = by_path(variant, f"DeployRoles/{env.stage_id}DeployRole/Resource")["Properties"]
+        props = by_path(variant["Delivery"], f"DeployRoles/{env.stage_id}DeployRole/Resource")["Properties"]
         assert props["AssumeRolePolicyDocument"] == trust(f"{prefix}:{context}")
-        drift = by_path(variant, f"DeployRoles/{env.stage_id}DriftRole/Resource")["Properties"]
+        drift = by_path(variant["Delivery"], f"DeployRoles/{env.stage_id}DriftRole/Resource")["Properties"]
         assert drift["AssumeRolePolicyDocument"] == trust(f"{prefix}:ref:refs/heads/main")
-    diff = by_path(variant, "DeployRoles/DiffRole/Resource")["Properties"]
+    diff = by_path(variant["Delivery"], "DeployRoles/DiffRole/Resource")["Properties"]
     assert diff["AssumeRolePolicyDocument"] == trust(f"{prefix}:pull_request")
+
+
+def test_renamed_image_repository_is_the_one_each_data_stack_creates_and_the_pipeline_pushes_to(
+    variant: dict[str, dict[str, Any]],
+) -> None:
+    # Given delivery.toml's image_repository = "shop" / When synthesized / Then both sides name <env>/shop
+    pushed = json.dumps(variant["Delivery"])
+    for env in ENVIRONMENTS:
+        [repository] = of_type(variant[f"{env.stage_id}Data"], "AWS::ECR::Repository").values()
+        assert repository["Properties"]["RepositoryName"] == f"{env.name}/shop"
+        assert f'"{env.name}/shop"' in pushed
+        assert f"{env.name}/polls" not in pushed
 
 
 # --- the scan stage's entry point, run here ------------------------------------------------------
