@@ -55,10 +55,6 @@ class SecurityHubClient(Protocol):
     def get_findings(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
-class ImportFailed(RuntimeError):
-    """Some findings were not accepted after every retry; the message lists Ids and errors only."""
-
-
 @dataclass(frozen=True, slots=True)
 class Previous:
     created_at: str

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from findings_processor.batches import MAX_FINDING_BYTES
 from findings_processor.cli import main
 from findings_processor.gate import (
     GateConfigError,
@@ -99,7 +100,7 @@ def test_asff_respects_required_fields_and_limits(corpus_run: tuple[int, Path]) 
         if "Remediation" in record:
             assert len(record["Remediation"]["Recommendation"]["Text"]) <= 512
         assert record["CreatedAt"] == record["UpdatedAt"]
-        assert len(json.dumps(record).encode()) < 240_000
+        assert len(json.dumps(record).encode()) < MAX_FINDING_BYTES
     assert any(record["Title"].endswith(asff.TRUNCATION_MARK) for record in records) or any(
         "platform/Truncated" in record["ProductFields"] for record in records
     )

@@ -274,10 +274,6 @@ def _product_fields(finding: Finding, target: Target, truncated: list[str]) -> d
     return {key: _cut(value, PRODUCT_FIELD_VALUE_LIMIT) for key, value in fields.items() if value.strip()}
 
 
-def severity_label(severity: Severity) -> str:
-    return severity.name
-
-
 def write_json_array(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     """Stream a JSON array one record at a time: large scans never exist twice in memory."""
     count = 0
