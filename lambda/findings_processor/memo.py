@@ -33,3 +33,14 @@ class Memo(dict[_K, _V]):
         if len(self) < MEMO_SIZE:
             self[key] = value
         return value
+
+
+def remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
+    """`value`, kept as `memo[key]` while the memo is within its bound.
+
+    For the memos of values that are often new per finding: looked up with `memo.get`, so a key
+    seen for the first time costs a failed lookup and this call, not the Memo's `__missing__`.
+    """
+    if len(memo) < MEMO_SIZE:
+        memo[key] = value
+    return value

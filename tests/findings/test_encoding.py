@@ -128,7 +128,7 @@ def test_asff_file_equals_the_json_array_of_the_records(corpus: Path) -> None:
 def test_sarif_results_equal_json_dumps_of_the_result(corpus: Path) -> None:
     for finding in [*_corpus_findings(corpus), *_edge_findings()]:
         head = f'{{"ruleId":{json.dumps(finding.rule_id, ensure_ascii=False)},"ruleIndex":7,'
-        assert sarif._result_json(finding, head) == _dumps(sarif._result(finding, 7))
+        assert sarif._result_json(finding, head, {}) == _dumps(sarif._result(finding, 7))
 
 
 def test_sarif_rules_equal_json_dumps_of_the_rule(corpus: Path) -> None:

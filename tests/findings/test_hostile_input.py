@@ -76,7 +76,7 @@ def _check(raw: bytes) -> None:
             finding, _TARGET, created_at="2030-01-01T00:00:00.000Z", updated_at="2030-01-01T00:00:00.000Z"
         )
         assert encoded == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        result = sarif._result_json(finding, '{"ruleId":"r","ruleIndex":0,')
+        result = sarif._result_json(finding, '{"ruleId":"r","ruleIndex":0,', {})
         assert result == json.dumps(
             sarif._result(finding, 0) | {"ruleId": "r"}, ensure_ascii=False, separators=(",", ":")
         )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from findings_processor.memo import Memo
+from findings_processor.memo import Memo, remember
 from findings_processor.model import Category, Finding, Severity, trusted_finding
 from findings_processor.normalize import fingerprint, one_line
 
 # A scanner's original severities are a handful of words: each normalized once.
 _ORIGINAL_SEVERITIES: Memo[str, str] = Memo(lambda text: one_line(text, 64) or "none")
+# Rule ids and titles recur across a scan's findings (a rule's id on each of its results, a title
+# a parser made once per rule message): each distinct text is put on one line once. Titles that
+# are new per finding (a package and version in them) cost a failed lookup each. "" stands for
+# a text with nothing on its line.
+_RULE_LINES: dict[str | None, str] = {}
+_TITLE_LINES: dict[str | None, str] = {}
 
 
 def build(  # noqa: PLR0917 - what every finding has, in this order; the rest by keyword
@@ -45,8 +51,14 @@ def build(  # noqa: PLR0917 - what every finding has, in this order; the rest by
     cleaned a second time. `identity` is what makes this issue in this place distinct (never the
     severity); the fingerprint is made from it here, so it always has the form Finding requires.
     """
-    rule = one_line(rule_id, 256) or "unknown-rule"
-    heading = one_line(title, 1024) or rule
+    rule = _RULE_LINES.get(rule_id)
+    if rule is None:
+        rule = remember(_RULE_LINES, rule_id, one_line(rule_id, 256) or "")
+    rule = rule or "unknown-rule"
+    heading = _TITLE_LINES.get(title)
+    if heading is None:
+        heading = remember(_TITLE_LINES, title, one_line(title, 1024) or "")
+    heading = heading or rule
     # Rule, title and description are non-empty and stripped by construction, the fingerprint is
     # made below; the rest of what Finding.__post_init__ checks is checked here, so the finding is
     # made without it.

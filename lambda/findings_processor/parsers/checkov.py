@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from findings_processor.memo import Memo
 from findings_processor.model import Category, Finding, ReportContext, Severity
 from findings_processor.normalize import (
     as_dict,
@@ -53,6 +54,17 @@ def parse(doc: Any, ctx: ReportContext) -> Iterator[Finding]:
             yield _finding(check, check_type, ctx, suppressed=True)
 
 
+def _texts(key: tuple[str, str | None, str | None, str | None]) -> tuple[str, str | None]:
+    """(title, description) of a failed check from its id, name, vulnerability id and description."""
+    check_id, check_name, vuln_id, description = key
+    return f"{check_id}: {check_name or ''}" + (f" ({vuln_id})" if vuln_id else ""), description or check_name
+
+
+# A check's name and description are the same on every resource it fails: its findings share one
+# title and description, which the writers then encode once (recognised by identity).
+_TEXTS: Memo[tuple[str, str | None, str | None, str | None], tuple[str, str | None]] = Memo(_texts)
+
+
 def _finding(check: Mapping[str, Any], check_type: str, ctx: ReportContext, *, suppressed: bool) -> Finding:
     check_id = as_str(check.get("check_id")) or "CKV_UNKNOWN"
     file = as_str(check.get("repo_file_path")) or as_str(check.get("file_path"))
@@ -68,12 +80,12 @@ def _finding(check: Mapping[str, Any], check_type: str, ctx: ReportContext, *, s
     vuln_id = as_str(details.get("id"))
     severity = severity_from_word(original) or severity_from_score(details.get("cvss"))
     description = as_str(check.get("description")) or as_str(details.get("description"))
-    check_name = as_str(check.get("check_name"))
+    title, description = _TEXTS[(check_id, as_str(check.get("check_name")), vuln_id, description)]
     return build(
         SCANNER,
         check_id,
-        f"{check_id}: {check_name or ''}" + (f" ({vuln_id})" if vuln_id else ""),
-        description or check_name,
+        title,
+        description,
         # Without a platform API key checkov gives no severity; MEDIUM is the documented default.
         severity or Severity.MEDIUM,
         original or "none",

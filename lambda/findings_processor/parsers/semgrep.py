@@ -64,6 +64,30 @@ def _rule_names(check_id: Any) -> tuple[str, str]:
 _RULE_NAMES: Memo[str, tuple[str, str]] = Memo(_rule_names)
 
 
+def _texts(key: tuple[str, str, object]) -> tuple[str, str | None]:
+    """(title, description) of a result of rule `check_id` (last part `short_name`) with this message."""
+    check_id, short_name, raw_message = key
+    message, headline = as_str_and_line(raw_message, 200)
+    return f"{short_name}: {headline or check_id}", message
+
+
+# A result's message is its rule's (metavariables interpolated, at most): the ../shared/corpus
+# reports carry 14 distinct messages over 194 results. Each distinct (rule, message) is cleaned
+# once, and its findings share the same title and description strings, which the writers then
+# encode once (they recognise a text they have just encoded by identity).
+_TEXTS: Memo[tuple[str, str, object], tuple[str, str | None]] = Memo(_texts)
+
+
+def _severity(raw: object) -> tuple[str, Severity]:
+    """(the original severity, as kept; what it means) for a result's raw severity."""
+    original = as_str(raw) or "WARNING"
+    return original, severity_from_word(original, Severity.MEDIUM) or Severity.MEDIUM
+
+
+# semgrep's severities are a handful of words: each read once.
+_SEVERITIES: Memo[str, tuple[str, Severity]] = Memo(_severity)
+
+
 def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
     raw_check_id = result.get("check_id")
     check_id, short_name = _RULE_NAMES[raw_check_id] if type(raw_check_id) is str else _rule_names(raw_check_id)
@@ -71,16 +95,19 @@ def _finding(result: Mapping[str, Any], ctx: ReportContext) -> Finding:
     metadata = as_dict(extra.get("metadata"))
     file = as_str(result.get("path"))
     start, end = line_range(as_dict(result.get("start")).get("line"), as_dict(result.get("end")).get("line"))
-    original = as_str(extra.get("severity")) or "WARNING"
-    message, headline = as_str_and_line(extra.get("message"), 200)
+    raw_severity = extra.get("severity")
+    original, severity = _SEVERITIES[raw_severity] if type(raw_severity) is str else _severity(raw_severity)
+    raw_message = extra.get("message")
+    key = (check_id, short_name, raw_message)
+    title, message = _TEXTS[key] if type(raw_message) is str else _texts(key)
     # semgrep's fingerprint (or the matched text) survives code moving; the line number is the last resort.
     anchor = _usable(as_str(extra.get("fingerprint"))) or snippet_digest(_usable(as_str(extra.get("lines")))) or start
     return build(
         SCANNER,
         check_id,
-        f"{short_name}: {headline or check_id}",
+        title,
         message,
-        severity_from_word(original, Severity.MEDIUM) or Severity.MEDIUM,
+        severity,
         original,
         Category.CODE,
         (check_id, file, anchor),

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
-from findings_processor.memo import Memo
+from findings_processor.memo import MEMO_SIZE, Memo
 from findings_processor.model import Category, Finding, Severity
+from findings_processor.writers.json_text import quote, quote_text
 
 SCHEMA_VERSION = "2018-10-08"
 TRUNCATION_MARK = " …[truncated]"
@@ -297,10 +298,7 @@ def records(findings: Iterable[Finding], target: Target, now: str) -> Iterator[d
 # scanner, timestamps) is encoded once per frame; what is the same for every finding of a
 # classification or rule (severity and types, the "See ..." remediation) once per distinct value;
 # a value the record repeats (the rule id, the file, the URL) is quoted once per record and reused
-# where it appears uncut. The rest goes through the string encoder json.dumps uses.
-# That encoder (the C one when built) escapes character by character, so quote(a + b) ==
-# quote(a)[:-1] + quote(b)[1:]: a quoted value can be spliced into a longer string.
-quote = json.encoder.encode_basestring
+# where it appears uncut. The rest goes through the string encoder json.dumps uses (json_text).
 
 
 @functools.lru_cache(maxsize=64)
@@ -389,10 +387,14 @@ def encode(
     record_state: str = "ACTIVE",
 ) -> str:
     """The ASFF record of `finding` as compact JSON, identical to json.dumps of to_asff()."""
-    return _encode(finding, target, _frame(target, finding.scanner, created_at, updated_at, record_state))
+    return _encode(finding, target, _frame(target, finding.scanner, created_at, updated_at, record_state), {})
 
 
-def _encode(finding: Finding, target: Target, frame: _Frame) -> str:
+# Per rule id: the title and description last encoded for it, their encoding and what was cut.
+_Texts = dict[str, tuple[str, str, str, str]]
+
+
+def _encode(finding: Finding, target: Target, frame: _Frame, texts: _Texts) -> str:
     rule_id = finding.rule_id
     quoted_rule = quote(rule_id)
     if len(rule_id) <= frame.generator_room:
@@ -400,6 +402,30 @@ def _encode(finding: Finding, target: Target, frame: _Frame) -> str:
     else:
         generator = quote(f"{finding.scanner}/{rule_id}"[:ID_LIMIT])
     title, description = finding.title, finding.description
+    # Findings of one rule often share their texts (the same strings, where a parser made them
+    # once per rule message): those are encoded once, recognised by identity, which costs no
+    # comparison of their characters.
+    known = texts.get(rule_id)
+    if known is not None and known[0] is title and known[1] is description:
+        described, truncated = known[2], known[3]
+    else:
+        described, truncated = _described(title, description)
+        if len(texts) < MEMO_SIZE:
+            texts[rule_id] = (title, description, described, truncated)
+    file = finding.file
+    # Details.Other and Vulnerabilities cut the file at 1024 characters; the Id and Location reuse it when shorter.
+    quoted_file = quote(file[:DETAILS_OTHER_VALUE_LIMIT]) if file else ""
+    classified = frame.classified[(finding.category, finding.severity, finding.severity_original, finding.confidence)]
+    return (
+        f"{frame.head}{finding.fingerprint}{frame.product}{generator}{classified}{described}"
+        f',"Resources":[{_resource_json(finding, target, frame.place, quoted_file)}'
+        f"{frame.state}{_extras_json(finding, quoted_rule, quoted_file)}"
+        f',"ProductFields":{{{_product_fields_json(finding, frame.fields, quoted_rule, quoted_file, truncated)}}}}}'
+    )
+
+
+def _described(title: str, description: str) -> tuple[str, str]:
+    """(The Title value, "Description" and its value, encoded; which of them were cut, for ProductFields)."""
     truncated = ""
     if len(title) > TITLE_LIMIT:
         title = cut(title, TITLE_LIMIT)[0]
@@ -407,16 +433,7 @@ def _encode(finding: Finding, target: Target, frame: _Frame) -> str:
     if len(description) > DESCRIPTION_LIMIT:
         description = cut(description, DESCRIPTION_LIMIT)[0]
         truncated = f"{truncated},Description" if truncated else "Description"
-    file = finding.file
-    # Details.Other and Vulnerabilities cut the file at 1024 characters; the Id and Location reuse it when shorter.
-    quoted_file = quote(file[:DETAILS_OTHER_VALUE_LIMIT]) if file else ""
-    classified = frame.classified[(finding.category, finding.severity, finding.severity_original, finding.confidence)]
-    return (
-        f"{frame.head}{finding.fingerprint}{frame.product}{generator}{classified}{quote(title)}"
-        f',"Description":{quote(description)},"Resources":[{_resource_json(finding, target, frame.place, quoted_file)}'
-        f"{frame.state}{_extras_json(finding, quoted_rule, quoted_file)}"
-        f',"ProductFields":{{{_product_fields_json(finding, frame.fields, quoted_rule, quoted_file, truncated)}}}}}'
-    )
+    return f'{quote_text(title)},"Description":{quote_text(description)}', truncated
 
 
 def _extras_json(finding: Finding, quoted_rule: str, quoted_file: str) -> str:
@@ -561,6 +578,7 @@ def write_findings(findings: Iterable[Finding], target: Target, now: str, stream
     """
     sizes: list[int] = []
     frames: dict[str, _Frame] = {}  # per scanner: cheaper than hashing the target for every record
+    texts: _Texts = {}
     records: list[str] = []
     separator = "\n"  # before the first record; ",\n" before each later one
     stream.write(b"[")
@@ -568,7 +586,7 @@ def write_findings(findings: Iterable[Finding], target: Target, now: str, stream
         frame = frames.get(finding.scanner)
         if frame is None:
             frame = frames[finding.scanner] = _frame(target, finding.scanner, now, now, "ACTIVE")
-        record = _encode(finding, target, frame)
+        record = _encode(finding, target, frame, texts)
         # An ASCII record's size in UTF-8 is its length; only the others are encoded to be measured.
         # Lone surrogates (legal in JSON escapes, not in UTF-8) become "?", as the text files do.
         sizes.append(len(record) if record.isascii() else len(record.encode("utf-8", "replace")))

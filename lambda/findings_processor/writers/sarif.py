@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Sequence
 from typing import IO, Any
 
 from findings_processor import __version__
-from findings_processor.memo import Memo
+from findings_processor.memo import MEMO_SIZE, Memo
 from findings_processor.model import Category, Finding, Severity
-
-quote = json.encoder.encode_basestring  # the string encoder json.dumps(..., ensure_ascii=False) uses
+from findings_processor.writers.json_text import quote, quote_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "platformFindingFingerprint/v1"
@@ -38,8 +36,13 @@ _CATEGORY_VALUES = {category: category.value for category in Category}
 
 def write(findings: Sequence[Finding], stream: IO[str]) -> None:
     by_scanner: dict[str, list[Finding]] = {}
+    scanner, group = None, []
     for finding in findings:
-        by_scanner.setdefault(finding.scanner, []).append(finding)
+        # Findings arrive report by report: the group changes only where the scanner does.
+        if finding.scanner != scanner:
+            scanner = finding.scanner
+            group = by_scanner.setdefault(scanner, [])
+        group.append(finding)
     stream.write(f'{{"$schema":"{SARIF_SCHEMA}","version":"2.1.0","runs":[')
     for run_number, (scanner, group) in enumerate(sorted(by_scanner.items())):
         if run_number:
@@ -75,12 +78,13 @@ def _write_run(scanner: str, findings: list[Finding], stream: IO[str]) -> None:
     stream.write(']}},"columnKind":"unicodeCodePoints","results":[')
     # Each result starts with its rule's id and index: encoded once per rule, not once per result.
     heads = {rule_id: f'{{"ruleId":{quote(rule_id)},"ruleIndex":{index},' for index, rule_id in enumerate(first)}
+    texts: _Texts = {}
     # Written in slices of results: one write per result costs more than its encoding on large runs.
     for start in range(0, len(findings), _RESULTS_PER_WRITE):
         if start:
             stream.write(",")
         part = findings[start : start + _RESULTS_PER_WRITE]
-        stream.write(",".join([_result_json(finding, heads[finding.rule_id]) for finding in part]))
+        stream.write(",".join([_result_json(finding, heads[finding.rule_id], texts) for finding in part]))
     stream.write("]}")
 
 
@@ -142,11 +146,23 @@ _PROPERTIES: Memo[tuple[Severity, str, Category], str] = Memo(_properties_json)
 _PHYSICAL_LOCATIONS: Memo[str, str] = Memo(_physical_location_json)
 
 
-def _result_json(finding: Finding, head: str) -> str:
+# Per rule id: the title and description last encoded for it and their encoded message text.
+_Texts = dict[str, tuple[str, str, str]]
+
+
+def _result_json(finding: Finding, head: str, texts: _Texts) -> str:
     """The result as compact JSON; `head` is the encoded `{"ruleId":...,"ruleIndex":...,`."""
     severity = finding.severity
     title, description = finding.title, finding.description
-    text = title if description == title else f"{title}\n\n{description}"
+    # Results of one rule often share their texts (the same strings, where a parser made them once
+    # per rule message): their message is encoded once, recognised by identity.
+    known = texts.get(finding.rule_id)
+    if known is not None and known[0] is title and known[1] is description:
+        message = known[2]
+    else:
+        message = quote_text((title if description == title else f"{title}\n\n{description}")[:MESSAGE_LIMIT])
+        if len(texts) < MEMO_SIZE:
+            texts[finding.rule_id] = (title, description, message)
     # The optional parts are small: each is built on its own and the long result is joined once.
     optional = ""
     if finding.package:
@@ -171,7 +187,7 @@ def _result_json(finding: Finding, head: str) -> str:
     else:
         location = _PHYSICAL_LOCATIONS[file] + "}}]"
     return (
-        f'{head}{_LEVELS[severity]}{quote(text[:MESSAGE_LIMIT])}{_FINGERPRINT}{finding.fingerprint}"}}'
+        f'{head}{_LEVELS[severity]}{message}{_FINGERPRINT}{finding.fingerprint}"}}'
         f"{_PROPERTIES[(severity, finding.severity_original, finding.category)]}{optional}{location}"
         f"{_SUPPRESSED_JSON if finding.suppressed else ''}}}"
     )
