@@ -18,14 +18,21 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-FLOOR_APP = """
+# The floor builds the way app.py builds, with this thread and jsii's on one CPU (stacks/kernel_affinity.py).
+FLOOR_APP = f"""
+import sys
+
 import aws_cdk as cdk
 
+sys.path.insert(0, {str(REPO_ROOT)!r})
+from stacks.kernel_affinity import colocated_with_jsii_kernel
+
 app = cdk.App()
-stack = cdk.Stack(app, "Empty")
-cdk.Validations.of(stack).acknowledge(
-    cdk.Acknowledgment(id="CloudFormation-Validate::F0001", reason="the floor is an empty stack by definition")
-)
+with colocated_with_jsii_kernel():
+    stack = cdk.Stack(app, "Empty")
+    cdk.Validations.of(stack).acknowledge(
+        cdk.Acknowledgment(id="CloudFormation-Validate::F0001", reason="the floor is an empty stack by definition")
+    )
 app.synth()
 """
 TARGET_RATIO = 3.0
