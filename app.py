@@ -15,6 +15,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+# Before aws_cdk, whose import starts jsii's kernel: this module's exit handler must run after jsii's.
+from stacks.fast_exit import exit_after_jsii_stops
+
+# isort: split
 import aws_cdk as cdk
 
 from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError
@@ -72,4 +76,4 @@ def _refused() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_after_jsii_stops(main())

@@ -18,13 +18,16 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-# The floor builds the way app.py builds, with this thread and jsii's on one CPU (stacks/kernel_affinity.py).
+# The floor runs the way app.py runs: it builds with this thread and jsii's on one CPU
+# (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py).
 FLOOR_APP = f"""
 import sys
 
+sys.path.insert(0, {str(REPO_ROOT)!r})
+from stacks.fast_exit import exit_after_jsii_stops
+
 import aws_cdk as cdk
 
-sys.path.insert(0, {str(REPO_ROOT)!r})
 from stacks.kernel_affinity import colocated_with_jsii_kernel
 
 app = cdk.App()
@@ -34,6 +37,7 @@ with colocated_with_jsii_kernel():
         cdk.Acknowledgment(id="CloudFormation-Validate::F0001", reason="the floor is an empty stack by definition")
     )
 app.synth()
+exit_after_jsii_stops(0)
 """
 TARGET_RATIO = 3.0
 
