@@ -103,8 +103,7 @@ def _findings_of_one_rule() -> list[Finding]:
         {},
     ]
     return [
-        dataclasses.replace(base, fingerprint=f"{number:064x}", **changes)
-        for number, changes in enumerate(variants)
+        dataclasses.replace(base, fingerprint=f"{number:064x}", **changes) for number, changes in enumerate(variants)
     ]
 
 
