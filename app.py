@@ -21,16 +21,21 @@ from stacks.fast_exit import exit_after_jsii_stops
 # isort: split
 import aws_cdk as cdk
 
-from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError
-from compliance.rule_packs import refusals
-from config import ConfigError, load_delivery, load_environments
-from config.baselines import load_baselines
-from config.loader import CONFIG_DIR
-from stacks.kernel_affinity import colocated_with_jsii_kernel
-from stacks.platform import DEFAULT_IMAGE_TAG, build_platform
+from stacks.validation_engine import validation_plugin_built_while_importing
 
 
 def main() -> int:
+    # First, while jsii's kernel builds the template validation engine, the aws-cdk-lib modules are
+    # imported; the app's own modules after it (see stacks/validation_engine.py).
+    validation_plugin = validation_plugin_built_while_importing()
+    from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError  # noqa: PLC0415
+    from compliance.rule_packs import refusals  # noqa: PLC0415
+    from config import ConfigError, load_delivery, load_environments  # noqa: PLC0415
+    from config.baselines import load_baselines  # noqa: PLC0415
+    from config.loader import CONFIG_DIR  # noqa: PLC0415
+    from stacks.kernel_affinity import colocated_with_jsii_kernel  # noqa: PLC0415
+    from stacks.platform import DEFAULT_IMAGE_TAG, build_platform  # noqa: PLC0415
+
     app = cdk.App()
     selected = app.node.try_get_context("env")
     config_dir = Path(app.node.try_get_context("config_dir") or CONFIG_DIR)
@@ -46,6 +51,7 @@ def main() -> int:
                 delivery=load_delivery(config_dir),
                 image_tag=str(image_tag),
                 acknowledgements_file=Path(app.node.try_get_context("acknowledgements") or ACKNOWLEDGEMENTS_FILE),
+                validation_plugin=validation_plugin,
             )
     except (ConfigError, AcknowledgementError) as error:
         # A clear message and a non-zero exit, not a traceback through jsii.

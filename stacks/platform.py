@@ -53,10 +53,12 @@ def build_platform(
     delivery: DeliveryConfig | None = None,
     image_tag: str = DEFAULT_IMAGE_TAG,
     acknowledgements_file: Path = ACKNOWLEDGEMENTS_FILE,
+    validation_plugin: cdk.CloudFormationValidatePlugin | None = None,
 ) -> Platform:
     """Every environment's stage and, when all environments are built and `delivery` is given, the pipeline.
 
     A pipeline promotes through every environment in order, so `-c env=qa` builds no pipeline.
+    `validation_plugin`: the CloudFormation validation plugin, already built (stacks/validation_engine.py).
     """
     if not _IMAGE_TAG.match(image_tag):
         raise ConfigError(
@@ -106,7 +108,7 @@ def build_platform(
             acknowledgements,
             accounts={env.account for env in environments if env.account is not None},
         )
-    register_rule_packs(app)
+    register_rule_packs(app, validation_plugin)
     return Platform(
         stages=stages,
         acknowledgements=applied,

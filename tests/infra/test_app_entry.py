@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from compliance.rule_packs import PACK_NAMES
 from tests.conftest import REPO_ROOT
 
 
@@ -77,3 +78,6 @@ def test_cdk_cli_synth_fails_on_an_unacknowledged_finding_and_shows_it(tmp_path:
     assert "Dev/Data/Database/Instance/Resource" in result.stderr
     assert "Acknowledge with 'AwsSolutions::AwsSolutions-RDS11'" in result.stderr
     assert "the compliance gate refused this synth" in result.stderr
+    # And the validation engine app.py built ahead replaced aws-cdk-lib's own: one report per plugin
+    report = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())
+    assert [plugin["pluginName"] for plugin in report["pluginReports"]] == ["CloudFormation Validate", *PACK_NAMES]
