@@ -10,6 +10,9 @@ this thread imports the modules: with two CPUs they cost the longer of the two. 
 registered on the app (`compliance.rule_packs.register_rule_packs`), which replaces the instance
 aws-cdk-lib would otherwise build during synthesis: same class, same default settings, same rules.
 
+`cdk synth --no-validation` (the CLI then sets `CDK_VALIDATION=false` for the app) turns aws-cdk-lib's
+own instance off; it turns this one off too: no plugin is built and none is registered.
+
 Nothing else may call into the kernel while the plugin is being built, since jsii's pipe carries one
 request at a time: only modules named in `AWS_CDK_MODULES` are imported meanwhile (never cdk-nag,
 whose import loads its library into the kernel, nor the app's own modules, some of which read
@@ -19,6 +22,7 @@ aws-cdk-lib constants when imported). A module missing from the list is imported
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from collections.abc import Iterable
 
@@ -73,8 +77,15 @@ AWS_CDK_MODULES = (
 
 def validation_plugin_built_while_importing(
     modules: Iterable[str] = AWS_CDK_MODULES,
-) -> cdk.CloudFormationValidatePlugin:
-    """The default CloudFormation validation plugin, built while `modules` (aws-cdk-lib's only) are imported."""
+) -> cdk.CloudFormationValidatePlugin | None:
+    """The default CloudFormation validation plugin, built while `modules` (aws-cdk-lib's only) are imported.
+
+    None, after importing them, when validation is turned off (`CDK_VALIDATION=false`).
+    """
+    if os.environ.get("CDK_VALIDATION") == "false":  # the one value aws-cdk-lib honours
+        for name in modules:
+            importlib.import_module(name)
+        return None
     outcome: list[cdk.CloudFormationValidatePlugin | BaseException] = []
 
     def build() -> None:

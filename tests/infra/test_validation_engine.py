@@ -65,3 +65,9 @@ def test_only_aws_cdk_lib_modules_may_be_imported_meanwhile() -> None:
 def test_a_failed_import_is_raised_once_the_engine_is_built() -> None:
     with pytest.raises(ModuleNotFoundError):
         validation_plugin_built_while_importing(("aws_cdk.aws_no_such_service",))
+
+
+def test_no_plugin_is_built_when_the_cli_turns_validation_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `cdk synth --no-validation` sets CDK_VALIDATION=false for the app, as aws-cdk-lib expects.
+    monkeypatch.setenv("CDK_VALIDATION", "false")
+    assert validation_plugin_built_while_importing(("aws_cdk.aws_s3",)) is None
