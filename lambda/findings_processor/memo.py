@@ -29,10 +29,7 @@ class Memo(dict[_K, _V]):
         self._make = make
 
     def __missing__(self, key: _K) -> _V:
-        value = self._make(key)
-        if len(self) < MEMO_SIZE:
-            self[key] = value
-        return value
+        return remember(self, key, self._make(key))
 
 
 def remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
-from findings_processor.memo import MEMO_SIZE, Memo
+from findings_processor.memo import Memo, remember
 from findings_processor.model import Category, Finding, Severity
 from findings_processor.writers.json_text import quote, quote_text
 
@@ -406,12 +406,9 @@ def _encode(finding: Finding, target: Target, frame: _Frame, texts: _Texts) -> s
     # once per rule message): those are encoded once, recognised by identity, which costs no
     # comparison of their characters.
     known = texts.get(rule_id)
-    if known is not None and known[0] is title and known[1] is description:
-        described, truncated = known[2], known[3]
-    else:
-        described, truncated = _described(title, description)
-        if len(texts) < MEMO_SIZE:
-            texts[rule_id] = (title, description, described, truncated)
+    if known is None or known[0] is not title or known[1] is not description:
+        known = remember(texts, rule_id, (title, description, *_described(title, description)))
+    described, truncated = known[2], known[3]
     file = finding.file
     # Details.Other and Vulnerabilities cut the file at 1024 characters; the Id and Location reuse it when shorter.
     quoted_file = quote(file[:DETAILS_OTHER_VALUE_LIMIT]) if file else ""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from findings_processor import __version__
-from findings_processor.memo import MEMO_SIZE, Memo
+from findings_processor.memo import Memo, remember
 from findings_processor.model import Category, Finding, Severity
 from findings_processor.writers.json_text import quote, quote_text
 
@@ -157,12 +157,10 @@ def _result_json(finding: Finding, head: str, texts: _Texts) -> str:
     # Results of one rule often share their texts (the same strings, where a parser made them once
     # per rule message): their message is encoded once, recognised by identity.
     known = texts.get(finding.rule_id)
-    if known is not None and known[0] is title and known[1] is description:
-        message = known[2]
-    else:
-        message = quote_text((title if description == title else f"{title}\n\n{description}")[:MESSAGE_LIMIT])
-        if len(texts) < MEMO_SIZE:
-            texts[finding.rule_id] = (title, description, message)
+    if known is None or known[0] is not title or known[1] is not description:
+        text = title if description == title else f"{title}\n\n{description}"
+        known = remember(texts, finding.rule_id, (title, description, quote_text(text[:MESSAGE_LIMIT])))
+    message = known[2]
     # The optional parts are small: each is built on its own and the long result is joined once.
     optional = ""
     if finding.package:
