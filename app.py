@@ -17,14 +17,16 @@ from pathlib import Path
 
 # Before aws_cdk, whose import starts jsii's kernel: this module's exit handler must run after jsii's.
 from stacks.fast_exit import exit_after_jsii_stops
-
-# isort: split
-import aws_cdk as cdk
-
-from stacks.validation_engine import validation_plugin_built_while_importing
+from stacks.kernel_memory import count_engine_memory_in_heap_limit
 
 
 def main() -> int:
+    # Set before aws_cdk's import starts the kernel (see stacks/kernel_memory.py).
+    count_engine_memory_in_heap_limit()
+    import aws_cdk as cdk  # noqa: PLC0415
+
+    from stacks.validation_engine import validation_plugin_built_while_importing  # noqa: PLC0415
+
     # First, while jsii's kernel builds the template validation engine, the aws-cdk-lib modules are
     # imported; the app's own modules after it (see stacks/validation_engine.py).
     validation_plugin = validation_plugin_built_while_importing()

