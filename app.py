@@ -18,18 +18,17 @@ from pathlib import Path
 # Before aws_cdk, whose import starts jsii's kernel: this module's exit handler must run after jsii's.
 from stacks.fast_exit import exit_after_jsii_stops
 from stacks.kernel_memory import count_engine_memory_in_heap_limit
+from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
 
 
 def main() -> int:
-    # Set before aws_cdk's import starts the kernel (see stacks/kernel_memory.py).
+    # Set before aws_cdk's import starts the kernel (see stacks/kernel_memory.py); the worker inherits it.
     count_engine_memory_in_heap_limit()
+    # The worker validates the templates beside the app; started first, it builds its engine while the
+    # app imports (see stacks/validation_worker.py).
+    worker = TemplateValidationWorker.start()
     import aws_cdk as cdk  # noqa: PLC0415
 
-    from stacks.validation_engine import validation_plugin_built_while_importing  # noqa: PLC0415
-
-    # First, while jsii's kernel builds the template validation engine, the aws-cdk-lib modules are
-    # imported; the app's own modules after it (see stacks/validation_engine.py).
-    validation_plugin = validation_plugin_built_while_importing()
     from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError  # noqa: PLC0415
     from compliance.rule_packs import refusals  # noqa: PLC0415
     from config import ConfigError, load_delivery, load_environments  # noqa: PLC0415
@@ -37,15 +36,18 @@ def main() -> int:
     from config.loader import CONFIG_DIR  # noqa: PLC0415
     from stacks.kernel_affinity import colocated_with_jsii_kernel  # noqa: PLC0415
     from stacks.platform import DEFAULT_IMAGE_TAG, build_platform  # noqa: PLC0415
+    from stacks.validation_in_worker import CloudFormationValidationInWorker, synthesized_stacks  # noqa: PLC0415
 
-    app = cdk.App()
+    # The worker's validation replaces aws-cdk-lib's own, when there is a worker.
+    app = cdk.App(builtin_cloud_formation_validation=worker is None)
     selected = app.node.try_get_context("env")
     config_dir = Path(app.node.try_get_context("config_dir") or CONFIG_DIR)
     try:
         environments = load_environments(selected, config_dir)
         image_tag = app.node.try_get_context("image_tag") or DEFAULT_IMAGE_TAG
-        # Building is thousands of jsii round trips: faster with both sides on one CPU (see the module).
-        with colocated_with_jsii_kernel():
+        # Building is thousands of jsii round trips: faster with both sides on one CPU, and the worker,
+        # validating each environment's templates meanwhile, on the others (see the modules).
+        with colocated_with_jsii_kernel(leaving_out=[worker.pid] if worker is not None else []):
             build_platform(
                 app,
                 environments,
@@ -53,25 +55,36 @@ def main() -> int:
                 delivery=load_delivery(config_dir),
                 image_tag=str(image_tag),
                 acknowledgements_file=Path(app.node.try_get_context("acknowledgements") or ACKNOWLEDGEMENTS_FILE),
-                validation_plugin=validation_plugin,
+                validation_plugin=CloudFormationValidationInWorker(worker) if worker is not None else None,
+                on_stage_complete=(lambda stage: worker.prevalidate(synthesized_stacks(stage))) if worker else None,
             )
-    except (ConfigError, AcknowledgementError) as error:
+    except (ConfigError, AcknowledgementError, TemplateValidationError) as error:
         # A clear message and a non-zero exit, not a traceback through jsii.
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
         assembly = app.synth()
     except RuntimeError as error:
+        if worker is not None and worker.failure is not None:
+            return _failed(worker.failure)
         # In-memory mode (tests, `python app.py`): aws-cdk-lib raises on a refused synth.
         if "ValidationFailed" not in str(error):
             raise
         return _refused()
+    if worker is not None and worker.failure is not None:
+        # aws-cdk-lib reports a failed plugin as a report without findings; the synth must still fail.
+        return _failed(worker.failure)
     found = refusals(Path(assembly.directory))
     for refusal in found:
         print("\n".join(refusal.lines) + "\n", file=sys.stderr)
     if found:
         return _refused()
     return 0
+
+
+def _failed(error: Exception) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
 
 
 def _refused() -> int:

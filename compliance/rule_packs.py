@@ -14,13 +14,16 @@ VALIDATION_REPORT = "validation-report.json"
 PACK_NAMES = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "Serverless")
 
 
-def register_rule_packs(app: cdk.App, validation_plugin: cdk.CloudFormationValidatePlugin | None = None) -> None:
-    """The five packs; and `validation_plugin`, when given, in place of the one aws-cdk-lib would build at synth."""
+def register_rule_packs(app: cdk.App, validation_plugin: cdk.IPolicyValidationPlugin | None = None) -> None:
+    """The five packs; then `validation_plugin`, when given, in place of aws-cdk-lib's CloudFormation validation.
+
+    aws-cdk-lib runs its own after the plugins an app registers; `validation_plugin` takes that place.
+    """
     validations = cdk.Validations.of(app)
-    if validation_plugin is not None:  # first, where aws-cdk-lib's own instance reports
-        validations.add_plugins(validation_plugin)
     for pack in (AwsSolutionsChecks, NIST80053R5Checks, HIPAASecurityChecks, PCIDSS321Checks, ServerlessChecks):
         validations.add_plugins(pack(app, verbose=True))
+    if validation_plugin is not None:
+        validations.add_plugins(validation_plugin)
 
 
 @dataclass(frozen=True)

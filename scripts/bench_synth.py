@@ -20,9 +20,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 # The floor runs the way app.py runs: its kernel counts the validation engine's memory within the heap
 # limit (stacks/kernel_memory.py), it builds with this thread and jsii's on one CPU
-# (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It does
-# not build the validation engine ahead (stacks/validation_engine.py): it has no module to import
-# meanwhile, so that could only add a thread's cost to the floor.
+# (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It starts
+# no template validation worker (stacks/validation_worker.py): its one empty template leaves the worker
+# nothing to validate while it builds, so a worker could only add a process's start to the floor.
 FLOOR_APP = f"""
 import sys
 

@@ -9,6 +9,10 @@ CPU loses nothing. Only the three main threads are pinned: Node.js's garbage-col
 threads, and jsii's reader of the kernel's stderr, stay free. Synthesis, where the kernel works
 alone for seconds and those helper threads do real work, runs after the pins are lifted.
 
+Processes named in `leaving_out` (the template validation worker, `validation_worker.py`, and its
+own jsii processes) are not pinned there: all their threads are kept off that CPU instead, so that
+the worker's work does not interrupt the round trips. With one CPU they are left alone.
+
 Linux only (`sched_setaffinity` and `/proc`); elsewhere, or when the system refuses, nothing is
 pinned and nothing fails: this only makes the build faster.
 """
@@ -17,19 +21,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 _PROC = "/proc"
 
 
 @contextlib.contextmanager
-def colocated_with_jsii_kernel() -> Iterator[None]:
+def colocated_with_jsii_kernel(leaving_out: Collection[int] = ()) -> Iterator[None]:
     """Inside: this thread and the main thread of every descendant process on the current CPU.
 
-    Each pinned thread's previous CPU set is restored on the way out (a process that has exited
+    The processes in `leaving_out` and their descendants are kept off that CPU, every thread of
+    theirs. Each thread's previous CPU set is restored on the way out (a process that has exited
     meanwhile is skipped).
     """
-    pinned = _pin_to_current_cpu()
+    pinned = _pin_to_current_cpu(leaving_out)
     try:
         yield
     finally:
@@ -38,26 +43,48 @@ def colocated_with_jsii_kernel() -> Iterator[None]:
                 os.sched_setaffinity(task, previous)
 
 
-def _pin_to_current_cpu() -> list[tuple[int, set[int]]]:
-    """Pins this thread and its descendants' main threads; returns (task, previous CPU set) of each."""
+def _pin_to_current_cpu(leaving_out: Collection[int]) -> list[tuple[int, set[int]]]:
+    """Pins as the context manager says; returns (task, previous CPU set) of each task it changed."""
     if not hasattr(os, "sched_setaffinity") or not os.path.isdir(_PROC):
         return []
     try:
         cpu = _current_cpu()
-        tasks = [0, *descendants(os.getpid())]  # 0: the calling thread
+        kept_off = {*leaving_out, *(pid for process in leaving_out for pid in descendants(process))}
+        tasks = [0, *(pid for pid in descendants(os.getpid()) if pid not in kept_off)]  # 0: the calling thread
         previous = [(task, os.sched_getaffinity(task)) for task in tasks]
     except (OSError, ValueError, IndexError):
         return []
-    pinned: list[tuple[int, set[int]]] = []
+    changed: list[tuple[int, set[int]]] = []
     for task, cpus in previous:
         if cpu not in cpus:
             continue  # a CPU set that excludes this CPU was chosen on purpose: left alone
+        if _set_affinity(task, {cpu}):
+            changed.append((task, cpus))
+    for thread in _threads(kept_off):
         try:
-            os.sched_setaffinity(task, {cpu})
+            cpus = os.sched_getaffinity(thread)
         except OSError:
-            continue
-        pinned.append((task, cpus))
-    return pinned
+            continue  # exited meanwhile
+        if cpus - {cpu} and cpu in cpus and _set_affinity(thread, cpus - {cpu}):
+            changed.append((thread, cpus))
+    return changed
+
+
+def _set_affinity(task: int, cpus: set[int]) -> bool:
+    try:
+        os.sched_setaffinity(task, cpus)
+    except OSError:
+        return False
+    return True
+
+
+def _threads(processes: Collection[int]) -> list[int]:
+    """The thread ids of `processes` (those that have exited are skipped)."""
+    threads: list[int] = []
+    for process in processes:
+        with contextlib.suppress(OSError):
+            threads.extend(int(task) for task in os.listdir(f"{_PROC}/{process}/task"))
+    return threads
 
 
 def descendants(pid: int) -> list[int]:

@@ -4,7 +4,7 @@ the delivery path, acknowledgements, rule packs."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +53,15 @@ def build_platform(
     delivery: DeliveryConfig | None = None,
     image_tag: str = DEFAULT_IMAGE_TAG,
     acknowledgements_file: Path = ACKNOWLEDGEMENTS_FILE,
-    validation_plugin: cdk.CloudFormationValidatePlugin | None = None,
+    validation_plugin: cdk.IPolicyValidationPlugin | None = None,
+    on_stage_complete: Callable[[EnvironmentStage], None] | None = None,
 ) -> Platform:
     """Every environment's stage and, when all environments are built and `delivery` is given, the pipeline.
 
     A pipeline promotes through every environment in order, so `-c env=qa` builds no pipeline.
-    `validation_plugin`: the CloudFormation validation plugin, already built (stacks/validation_engine.py).
+    `validation_plugin`: the CloudFormation validation, in place of aws-cdk-lib's (stacks/validation_worker.py).
+    `on_stage_complete`: called with each environment's stage once it is built and acknowledged, before
+    the next is built; nothing changes the stage afterwards.
     """
     if not _IMAGE_TAG.match(image_tag):
         raise ConfigError(
@@ -69,19 +72,20 @@ def build_platform(
         )
     acknowledgements = load_acknowledgements(acknowledgements_file)
     image_repository = delivery.image_repository if delivery is not None else DEFAULT_IMAGE_REPOSITORY
-    stages = tuple(
-        EnvironmentStage(
+    stages: list[EnvironmentStage] = []
+    applied: tuple[AppliedAcknowledgement, ...] = ()
+    for env in environments:
+        stage = EnvironmentStage(
             app,
             env_config=env,
             image_tag=image_tag,
             image_repository=image_repository,
             image_access=image_repository_access(delivery, env),
         )
-        for env in environments
-    )
-    applied = tuple(
-        ack for stage in stages for ack in apply_acknowledgements(stage, stage.env_config, acknowledgements)
-    )
+        applied += apply_acknowledgements(stage, env, acknowledgements)
+        stages.append(stage)
+        if on_stage_complete is not None:
+            on_stage_complete(stage)
     # App-level stacks, not part of any stage: an account's baseline outlives its environments.
     baseline_stacks = tuple(BaselineStack(app, baseline=baseline) for baseline in baselines)
     baseline_applied = tuple(
@@ -96,7 +100,7 @@ def build_platform(
             DELIVERY_STACK_ID,
             delivery=delivery,
             environments=environments,
-            stages=stages,
+            stages=tuple(stages),
             env=_tooling_environment(delivery),
             description="Delivery: OIDC deploy roles, the pipeline with its scan stage, the findings gate",
             termination_protection=True,
@@ -110,7 +114,7 @@ def build_platform(
         )
     register_rule_packs(app, validation_plugin)
     return Platform(
-        stages=stages,
+        stages=tuple(stages),
         acknowledgements=applied,
         baselines=baseline_stacks,
         baseline_acknowledgements=baseline_applied,

@@ -78,6 +78,8 @@ def test_cdk_cli_synth_fails_on_an_unacknowledged_finding_and_shows_it(tmp_path:
     assert "Dev/Data/Database/Instance/Resource" in result.stderr
     assert "Acknowledge with 'AwsSolutions::AwsSolutions-RDS11'" in result.stderr
     assert "the compliance gate refused this synth" in result.stderr
-    # And the validation engine app.py built ahead replaced aws-cdk-lib's own: one report per plugin
+    # And the worker's CloudFormation validation stood where aws-cdk-lib's own does, after the packs:
+    # one report per plugin, the engine's version in it
     report = json.loads((tmp_path / "cdk.out" / "validation-report.json").read_text())
-    assert [plugin["pluginName"] for plugin in report["pluginReports"]] == ["CloudFormation Validate", *PACK_NAMES]
+    assert [plugin["pluginName"] for plugin in report["pluginReports"]] == [*PACK_NAMES, "CloudFormation Validate"]
+    assert report["pluginReports"][-1]["pluginVersion"]

@@ -1,4 +1,7 @@
-"""While the app builds, its thread and its child processes' main threads share one CPU; after, they do not."""
+"""While the app builds, its thread and its child processes' main threads share one CPU; after, they do not.
+
+A process left out (the template validation worker) keeps off that CPU meanwhile, with all its threads.
+"""
 
 from __future__ import annotations
 
@@ -64,3 +67,15 @@ def test_a_cpu_set_that_excludes_this_cpu_is_left_alone(grandchild: tuple[int, i
         assert os.sched_getaffinity(child) == everywhere
     finally:
         os.sched_setaffinity(0, everywhere)
+
+
+def test_a_process_left_out_and_its_children_keep_off_this_cpu_inside(grandchild: tuple[int, int]) -> None:
+    everywhere = os.sched_getaffinity(0)
+    child, _ = grandchild
+    with colocated_with_jsii_kernel(leaving_out=[child]):
+        (here,) = os.sched_getaffinity(0)
+        for pid in grandchild:
+            for thread in os.listdir(f"/proc/{pid}/task"):
+                assert os.sched_getaffinity(int(thread)) == everywhere - {here}
+    for pid in grandchild:
+        assert os.sched_getaffinity(pid) == everywhere

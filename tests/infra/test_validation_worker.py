@@ -1,0 +1,161 @@
+"""The worker validates templates as aws-cdk-lib's CloudFormation plugin does in the kernel, and fails loudly."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+import pytest
+
+from stacks.validation_in_worker import PLUGIN_NAME, CloudFormationValidationInWorker, synthesized_stacks
+from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
+from stacks.validation_worker_program import StacksContext, report_as_json
+
+# Two templates share a warning (merged into one violation with two resources); each has an error of its own.
+TEMPLATES = {
+    "first": {
+        "Logs": {"Type": "AWS::S3::Bucket", "Properties": {"VersioningConfiguration": {"Status": "Sometimes"}}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": "soon"}},
+    },
+    "second": {
+        "Other": {"Type": "AWS::S3::Bucket", "Properties": {"VersioningConfiguration": {"Status": "Sometimes"}}},
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"Unknown": 1}},
+    },
+    "clean": {"Fine": {"Type": "AWS::SQS::Queue", "Properties": {}}},
+}
+
+
+def _stacks(folder: Path, names: list[str]) -> list[dict[str, Any]]:
+    stacks = []
+    for name in names:
+        path = folder / f"{name}.template.json"
+        if not path.exists():
+            path.write_text(json.dumps({"Resources": TEMPLATES[name]}))
+        stacks.append({"stackConstructPath": name, "templatePath": str(path), "accountId": None, "region": None})
+    return stacks
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[TemplateValidationWorker]:
+    started = TemplateValidationWorker.start()
+    assert started is not None
+    yield started
+    assert started.close() == 0
+
+
+def test_the_workers_report_is_what_one_call_of_the_plugin_reports(
+    worker: TemplateValidationWorker, tmp_path: Path
+) -> None:
+    stacks = _stacks(tmp_path, ["first", "second", "clean"])
+    plugin = cdk.CloudFormationValidatePlugin()
+    in_the_kernel = report_as_json(plugin.validate(StacksContext(stacks, cdk.App())))
+    assert [len(v["violatingResources"]) for v in in_the_kernel["violations"]] == [1, 2, 1]  # the merge is exercised
+
+    worker.prevalidate([stacks[0], stacks[2]])  # reused below; "second" is validated on request
+    assert worker.validate(stacks) == in_the_kernel
+
+    in_worker = CloudFormationValidationInWorker(worker)
+    assert (in_worker.name, in_worker.version, in_worker.rule_ids) == (PLUGIN_NAME, plugin.version, plugin.rule_ids)
+
+
+def test_a_template_changed_after_its_prevalidation_is_validated_again(
+    worker: TemplateValidationWorker, tmp_path: Path
+) -> None:
+    stacks = _stacks(tmp_path, ["clean"])
+    worker.prevalidate(stacks)
+    assert worker.validate(stacks)["success"] is True
+    Path(stacks[0]["templatePath"]).write_text(json.dumps({"Resources": TEMPLATES["first"]}))
+    changed = worker.validate(stacks)
+    assert changed["success"] is False
+    assert {violation["ruleName"] for violation in changed["violations"]} == {"F3012", "W3030"}
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class _Recorder:
+    """A plugin that records the stacks aws-cdk-lib hands it."""
+
+    def __init__(self) -> None:
+        self.stacks: list[dict[str, Any]] = []
+
+    @property
+    def name(self) -> str:
+        return "Recorder"
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        self.stacks = [
+            {
+                "stackConstructPath": stack.stack_construct_path,
+                "templatePath": stack.template_path,
+                "accountId": stack.account_id,
+                "region": stack.region,
+            }
+            for stack in context.stack_templates
+        ]
+        return cdk.PolicyValidationPluginReport(success=True, violations=[])
+
+
+def test_a_stage_is_described_as_aws_cdk_lib_describes_it_to_the_plugin(tmp_path: Path) -> None:
+    # The worker reuses a prevalidated template only under the same description: they must match.
+    app = cdk.App(outdir=str(tmp_path), builtin_cloud_formation_validation=False)
+    stage = cdk.Stage(app, "Qa")
+    cdk.Stack(stage, "Agnostic")
+    cdk.Stack(stage, "Pinned", env=cdk.Environment(account="111111111111", region="eu-central-1"))
+    recorder = _Recorder()
+    cdk.Validations.of(app).add_plugins(recorder)
+    described = synthesized_stacks(stage)
+    app.synth()
+    assert sorted(described, key=str) == sorted(recorder.stacks, key=str)
+    assert {(stack["accountId"], stack["region"]) for stack in described} == {
+        (None, None),
+        ("111111111111", "eu-central-1"),
+    }
+
+
+def test_a_worker_that_exits_fails_naming_its_exit_code(tmp_path: Path) -> None:
+    program = tmp_path / "exits.py"
+    program.write_text("import sys\nsys.exit(3)\n")
+    worker = TemplateValidationWorker.start(program)
+    assert worker is not None
+    with pytest.raises(TemplateValidationError, match="exited with code 3"):
+        worker.validate([])
+    assert worker.failure is not None
+
+
+def test_a_worker_error_is_kept_for_the_app_whatever_aws_cdk_lib_does_with_it(tmp_path: Path) -> None:
+    # aws-cdk-lib turns a plugin's exception into a report without findings; app.py fails the synth on
+    # the worker's kept failure instead.
+    program = tmp_path / "answers_an_error.py"
+    program.write_text(
+        "import json, sys\n"
+        'print(json.dumps({"version": "0", "ruleIds": []}), flush=True)\n'
+        "for line in sys.stdin:\n"
+        '    print(json.dumps({"error": "TemplateError: cannot read it"}), flush=True)\n'
+    )
+    worker = TemplateValidationWorker.start(program)
+    assert worker is not None
+    app = cdk.App(outdir=str(tmp_path / "out"), builtin_cloud_formation_validation=False)
+    cdk.Stack(app, "Stack")
+    cdk.Validations.of(app).add_plugins(CloudFormationValidationInWorker(worker))
+    with contextlib.suppress(RuntimeError):  # whether aws-cdk-lib raises or reports it, the failure is kept
+        app.synth()
+    assert worker.failure is not None
+    assert "cannot read it" in str(worker.failure)
+
+
+def test_no_worker_starts_when_validation_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `cdk synth --no-validation` sets CDK_VALIDATION=false for the app, as aws-cdk-lib expects.
+    monkeypatch.setenv("CDK_VALIDATION", "false")
+    assert TemplateValidationWorker.start() is None
