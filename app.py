@@ -24,9 +24,6 @@ from stacks.validation_worker import TemplateValidationError, TemplateValidation
 def main() -> int:
     # Set before aws_cdk's import starts the kernel (see stacks/kernel_memory.py); the worker inherits it.
     count_engine_memory_in_heap_limit()
-    # The worker validates the templates beside the app; started first, it builds its engine while the
-    # app imports (see stacks/validation_worker.py).
-    worker = TemplateValidationWorker.start()
     import aws_cdk as cdk  # noqa: PLC0415
 
     from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError  # noqa: PLC0415
@@ -38,21 +35,29 @@ def main() -> int:
     from stacks.platform import DEFAULT_IMAGE_TAG, build_platform  # noqa: PLC0415
     from stacks.validation_in_worker import CloudFormationValidationInWorker, synthesized_stacks  # noqa: PLC0415
 
-    # The worker's validation replaces aws-cdk-lib's own, when there is a worker.
-    app = cdk.App(builtin_cloud_formation_validation=worker is None)
+    # The templates are validated by a worker beside the app (see stacks/validation_worker.py), with
+    # aws-cdk-lib's own plugin; aws-cdk-lib's instance in the app is off (with CDK_VALIDATION=false
+    # neither runs).
+    app = cdk.App(builtin_cloud_formation_validation=False)
     selected = app.node.try_get_context("env")
     config_dir = Path(app.node.try_get_context("config_dir") or CONFIG_DIR)
+    worker: TemplateValidationWorker | None = None
     try:
         environments = load_environments(selected, config_dir)
+        baselines = load_baselines(selected, config_dir)
+        delivery = load_delivery(config_dir)
         image_tag = app.node.try_get_context("image_tag") or DEFAULT_IMAGE_TAG
+        # Started once the app's imports are done, not to compete with them for the CPUs (and once the
+        # configuration is known to be valid); it builds its engine while the app builds the first stage.
+        worker = TemplateValidationWorker.start()
         # Building is thousands of jsii round trips: faster with both sides on one CPU, and the worker,
         # validating each environment's templates meanwhile, on the others (see the modules).
         with colocated_with_jsii_kernel(leaving_out=[worker.pid] if worker is not None else []):
             build_platform(
                 app,
                 environments,
-                baselines=load_baselines(selected, config_dir),
-                delivery=load_delivery(config_dir),
+                baselines=baselines,
+                delivery=delivery,
                 image_tag=str(image_tag),
                 acknowledgements_file=Path(app.node.try_get_context("acknowledgements") or ACKNOWLEDGEMENTS_FILE),
                 validation_plugin=CloudFormationValidationInWorker(worker) if worker is not None else None,

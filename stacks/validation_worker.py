@@ -5,10 +5,11 @@ WebAssembly engine inside jsii's Node.js kernel. In the app that was the largest
 (about 1.8 s of it, the five rule packs about 0.9 s), all on the kernel's one thread, after the
 constructs were built; and while they were built, the app's thread and the kernel's shared one CPU
 (`kernel_affinity.py`) and the other CPU had little to do. Here the same plugin runs in a worker: a
-second Python process with its own jsii kernel (`validation_worker_program.py`), started before the
-app imports aws-cdk-lib.
+second Python process with its own jsii kernel (`validation_worker_program.py`).
 
-- The worker builds the engine while the app imports its modules.
+- The app starts the worker once it has imported its modules and read its configuration (started
+  earlier, the two imports competed for the CPUs and the app's took 0.4 s longer); the worker builds
+  its engine while the app builds the first environment.
 - The app synthesizes each environment's stage as soon as it is built and acknowledged (as CDK
   Pipelines does when the pipeline adds the stage; aws-cdk-lib refuses a later change to a
   synthesized stage), and hands its templates to the worker, which validates them on the other CPU
@@ -19,10 +20,9 @@ app imports aws-cdk-lib.
   part of the key), validates the rest (the app-level stacks' templates), and returns the report
   one call of the plugin over all of them returns.
 
-aws-cdk-lib's own instance is switched off on the app (`builtin_cloud_formation_validation`)
-exactly when this one is registered. `cdk synth --no-validation` (`CDK_VALIDATION=false`) starts no
-worker. A worker that fails or exits fails the synth with its reason. This module imports nothing
-of aws-cdk-lib, so that the worker starts before the app's own import of it.
+aws-cdk-lib's own instance is switched off on the app (`builtin_cloud_formation_validation`).
+`cdk synth --no-validation` (`CDK_VALIDATION=false`) starts no worker, and aws-cdk-lib would then run
+none either. A worker that fails or exits fails the synth with its reason.
 """
 
 from __future__ import annotations
