@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ import pytest
 from stacks.validation_in_worker import PLUGIN_NAME, CloudFormationValidationInWorker, synthesized_stacks
 from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
 from stacks.validation_worker_program import StacksContext, report_as_json
+from tests.conftest import REPO_ROOT
 
 # Two templates share a warning (merged into one violation with two resources); each has an error of its own.
 TEMPLATES = {
@@ -159,3 +163,37 @@ def test_no_worker_starts_when_validation_is_off(monkeypatch: pytest.MonkeyPatch
     # `cdk synth --no-validation` sets CDK_VALIDATION=false for the app, as aws-cdk-lib expects.
     monkeypatch.setenv("CDK_VALIDATION", "false")
     assert TemplateValidationWorker.start() is None
+
+
+def test_the_app_with_its_worker_writes_what_the_in_process_synth_writes(synthesized: Any, tmp_path: Path) -> None:
+    # The app synthesizes each stage early and validates in the worker; the tests synthesize in process,
+    # with aws-cdk-lib's own validation. Same templates, same validation findings.
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    context |= {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}  # as the CLI adds
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)}
+    command = [sys.executable, "-O", "app.py"]  # as cdk.json runs it
+    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+
+    def templates(outdir: Path) -> dict[Path, bytes]:
+        return {path.relative_to(outdir): path.read_bytes() for path in outdir.rglob("*.template.json")}
+
+    assert len(templates(tmp_path)) == 22
+    assert templates(tmp_path) == templates(synthesized.outdir)
+
+    def plugin_reports(outdir: Path) -> dict[str, str]:
+        # The in-process harness hands the stages to the plugins in another order than the app, whichever
+        # runs the validation: findings are compared as sets.
+        report = json.loads((outdir / "validation-report.json").read_text())
+        return {plugin["pluginName"]: _sorted_json(plugin) for plugin in report["pluginReports"]}
+
+    assert plugin_reports(tmp_path) == plugin_reports(synthesized.outdir)
+
+
+def _sorted_json(value: Any) -> str:
+    """`value` as JSON with every list sorted, so that only its contents count."""
+    if isinstance(value, dict):
+        return json.dumps({key: json.loads(_sorted_json(item)) for key, item in sorted(value.items())})
+    if isinstance(value, list):
+        return json.dumps([json.loads(text) for text in sorted(_sorted_json(item) for item in value)])
+    return json.dumps(value)
