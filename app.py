@@ -20,6 +20,10 @@ from stacks.fast_exit import exit_after_jsii_stops
 from stacks.kernel_memory import count_engine_memory_in_heap_limit
 from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
 
+# No creation stack traces: in a Python app they hold only aws-cdk-lib's, jsii's and Node.js's frames
+# (ADR 8). Set here rather than in cdk.json, whose `aws:` context keys the CLI warns about as reserved.
+APP_CONTEXT = {"aws:cdk:disable-creation-stack-traces": True}
+
 
 def main() -> int:
     # Set before aws_cdk's import starts the kernel (see stacks/kernel_memory.py); the worker inherits it.
@@ -38,7 +42,7 @@ def main() -> int:
     # The templates are validated by a worker beside the app (see stacks/validation_worker.py), with
     # aws-cdk-lib's own plugin; aws-cdk-lib's instance in the app is off (with CDK_VALIDATION=false
     # neither runs).
-    app = cdk.App(builtin_cloud_formation_validation=False)
+    app = cdk.App(builtin_cloud_formation_validation=False, context=APP_CONTEXT)
     selected = app.node.try_get_context("env")
     config_dir = Path(app.node.try_get_context("config_dir") or CONFIG_DIR)
     worker: TemplateValidationWorker | None = None

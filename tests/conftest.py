@@ -60,7 +60,9 @@ def new_app(outdir: Path) -> Any:
     """An app with the feature flags of cdk.json, as the CDK CLI would create it."""
     import aws_cdk as cdk
 
-    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    from app import APP_CONTEXT
+
+    context = APP_CONTEXT | json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     # What the CLI adds: construct paths in resource metadata (cfn-lint and the diagram read them).
     context |= {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
     return cdk.App(outdir=str(outdir), context=context)
