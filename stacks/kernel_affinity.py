@@ -31,43 +31,50 @@ def colocated_with_jsii_kernel(leaving_out: Collection[int] = ()) -> Iterator[No
     """Inside: this thread and the main thread of every descendant process on the current CPU.
 
     The processes in `leaving_out` and their descendants are kept off that CPU, every thread of
-    theirs. Each thread's previous CPU set is restored on the way out (a process that has exited
-    meanwhile is skipped).
+    theirs. On the way out each thread gets its previous CPU set back (a process that has exited
+    meanwhile is skipped), and so do the processes and threads those left out started meanwhile,
+    which inherited the narrowed set.
     """
-    pinned = _pin_to_current_cpu(leaving_out)
+    pinned, kept_off = _pin_to_current_cpu(leaving_out)
     try:
         yield
     finally:
         for task, previous in pinned:
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(task, previous)
+            _set_affinity(task, previous)
+        for root, previous, narrowed in kept_off:
+            for thread in _threads([root, *descendants(root)]):
+                with contextlib.suppress(OSError):  # exited meanwhile
+                    if os.sched_getaffinity(thread) == narrowed:  # not a set chosen since, on purpose
+                        _set_affinity(thread, previous)
 
 
-def _pin_to_current_cpu(leaving_out: Collection[int]) -> list[tuple[int, set[int]]]:
-    """Pins as the context manager says; returns (task, previous CPU set) of each task it changed."""
+def _pin_to_current_cpu(
+    leaving_out: Collection[int],
+) -> tuple[list[tuple[int, set[int]]], list[tuple[int, set[int], set[int]]]]:
+    """Pins as the context manager says. Returns (task, previous CPU set) of each pinned task, and
+    (process, previous CPU set, narrowed CPU set) of each process left out whose threads were narrowed."""
     if not hasattr(os, "sched_setaffinity") or not os.path.isdir(_PROC):
-        return []
+        return [], []
     try:
         cpu = _current_cpu()
-        kept_off = {*leaving_out, *(pid for process in leaving_out for pid in descendants(process))}
-        tasks = [0, *(pid for pid in descendants(os.getpid()) if pid not in kept_off)]  # 0: the calling thread
+        children = _children()  # one reading of /proc for both sets
+        kept_off = {*leaving_out, *(pid for process in leaving_out for pid in descendants(process, children))}
+        tasks = [0, *(pid for pid in descendants(os.getpid(), children) if pid not in kept_off)]  # 0: this thread
         previous = [(task, os.sched_getaffinity(task)) for task in tasks]
+        roots = [(process, os.sched_getaffinity(process)) for process in leaving_out]
     except (OSError, ValueError, IndexError):
-        return []
-    changed: list[tuple[int, set[int]]] = []
+        return [], []
+    # Below, a CPU set that excludes this CPU, or holds nothing else, was chosen on purpose: left alone.
+    pinned: list[tuple[int, set[int]]] = []
     for task, cpus in previous:
-        if cpu not in cpus:
-            continue  # a CPU set that excludes this CPU was chosen on purpose: left alone
-        if _set_affinity(task, {cpu}):
-            changed.append((task, cpus))
+        if cpu in cpus and _set_affinity(task, {cpu}):
+            pinned.append((task, cpus))
     for thread in _threads(kept_off):
-        try:
+        with contextlib.suppress(OSError):  # exited meanwhile
             cpus = os.sched_getaffinity(thread)
-        except OSError:
-            continue  # exited meanwhile
-        if cpus - {cpu} and cpu in cpus and _set_affinity(thread, cpus - {cpu}):
-            changed.append((thread, cpus))
-    return changed
+            if cpu in cpus and cpus - {cpu}:
+                _set_affinity(thread, cpus - {cpu})
+    return pinned, [(root, cpus, cpus - {cpu}) for root, cpus in roots if cpu in cpus and cpus - {cpu}]
 
 
 def _set_affinity(task: int, cpus: set[int]) -> bool:
@@ -87,8 +94,21 @@ def _threads(processes: Collection[int]) -> list[int]:
     return threads
 
 
-def descendants(pid: int) -> list[int]:
-    """The ids of `pid`'s child processes, their children, and so on (breadth first)."""
+def descendants(pid: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """The ids of `pid`'s child processes, their children, and so on (breadth first).
+
+    `children`: a reading of /proc by `_children`, to reuse; read afresh when not given.
+    """
+    if children is None:
+        children = _children()
+    found = list(children.get(pid, []))
+    for child in found:  # extended while iterating: grandchildren follow children
+        found.extend(children.get(child, []))
+    return found
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's child processes, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir(_PROC):
         if not entry.isdigit():
@@ -98,10 +118,7 @@ def descendants(pid: int) -> list[int]:
         except OSError:
             continue  # exited while the list was read
         children.setdefault(int(fields[1]), []).append(int(entry))
-    found = list(children.get(pid, []))
-    for child in found:  # extended while iterating: grandchildren follow children
-        found.extend(children.get(child, []))
-    return found
+    return children
 
 
 def _current_cpu() -> int:

@@ -72,7 +72,7 @@ def build_platform(
         )
     acknowledgements = load_acknowledgements(acknowledgements_file)
     image_repository = delivery.image_repository if delivery is not None else DEFAULT_IMAGE_REPOSITORY
-    stages: list[EnvironmentStage] = []
+    built: list[EnvironmentStage] = []
     applied: tuple[AppliedAcknowledgement, ...] = ()
     for env in environments:
         stage = EnvironmentStage(
@@ -83,9 +83,10 @@ def build_platform(
             image_access=image_repository_access(delivery, env),
         )
         applied += apply_acknowledgements(stage, env, acknowledgements)
-        stages.append(stage)
+        built.append(stage)
         if on_stage_complete is not None:
             on_stage_complete(stage)
+    stages = tuple(built)
     # App-level stacks, not part of any stage: an account's baseline outlives its environments.
     baseline_stacks = tuple(BaselineStack(app, baseline=baseline) for baseline in baselines)
     baseline_applied = tuple(
@@ -100,7 +101,7 @@ def build_platform(
             DELIVERY_STACK_ID,
             delivery=delivery,
             environments=environments,
-            stages=tuple(stages),
+            stages=stages,
             env=_tooling_environment(delivery),
             description="Delivery: OIDC deploy roles, the pipeline with its scan stage, the findings gate",
             termination_protection=True,
@@ -114,7 +115,7 @@ def build_platform(
         )
     register_rule_packs(app, validation_plugin)
     return Platform(
-        stages=tuple(stages),
+        stages=stages,
         acknowledgements=applied,
         baselines=baseline_stacks,
         baseline_acknowledgements=baseline_applied,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
@@ -39,22 +40,26 @@ class CloudFormationValidationInWorker:
         return self._worker.rule_ids
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        stacks: list[StackDescription] = [
-            {
-                "stackConstructPath": stack.stack_construct_path,
-                "templatePath": stack.template_path,
-                "accountId": stack.account_id,
-                "region": stack.region,
-            }
-            for stack in context.stack_templates
-        ]
-        report = self._worker.validate(stacks)
+        report = self._worker.validate(described_stacks(context))
         return cdk.PolicyValidationPluginReport(
             success=report["success"],
             violations=[_violation(violation) for violation in report["violations"]],
             metadata=report["metadata"],
             plugin_version=report["pluginVersion"],
         )
+
+
+def described_stacks(context: cdk.IPolicyValidationContext) -> list[StackDescription]:
+    """The stacks aws-cdk-lib hands a plugin, as the worker takes them."""
+    return [
+        {
+            "stackConstructPath": stack.stack_construct_path,
+            "templatePath": stack.template_path,
+            "accountId": stack.account_id,
+            "region": stack.region,
+        }
+        for stack in context.stack_templates
+    ]
 
 
 def _violation(violation: dict[str, Any]) -> cdk.PolicyViolation:
@@ -93,3 +98,8 @@ def synthesized_stacks(stage: cdk.Stage) -> list[StackDescription]:
             }
         )
     return stacks
+
+
+def prevalidation_by(worker: TemplateValidationWorker) -> Callable[[cdk.Stage], None]:
+    """For each environment's stage, once built: synthesize it and have `worker` validate its templates."""
+    return lambda stage: worker.prevalidate(synthesized_stacks(stage))

@@ -5,6 +5,7 @@ A process left out (the template validation worker) keeps off that CPU meanwhile
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -79,3 +80,26 @@ def test_a_process_left_out_and_its_children_keep_off_this_cpu_inside(grandchild
                 assert os.sched_getaffinity(int(thread)) == everywhere - {here}
     for pid in grandchild:
         assert os.sched_getaffinity(pid) == everywhere
+
+
+def test_what_a_process_left_out_starts_meanwhile_is_free_again_after() -> None:
+    # The worker starts its jsii processes while constructs are built; they inherit its CPU set.
+    script = "import subprocess, sys; sys.stdin.readline(); print(subprocess.Popen(['sleep', '60']).pid, flush=True)"
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None
+    assert child.stdout is not None
+    everywhere = os.sched_getaffinity(0)
+    try:
+        with colocated_with_jsii_kernel(leaving_out=[child.pid]):
+            (here,) = os.sched_getaffinity(0)
+            child.stdin.write("start\n")
+            child.stdin.flush()
+            started = int(child.stdout.readline())
+            assert os.sched_getaffinity(started) == everywhere - {here}
+        assert os.sched_getaffinity(started) == everywhere
+        assert os.sched_getaffinity(child.pid) == everywhere
+    finally:
+        child.kill()
+        child.wait()
+        with contextlib.suppress(ProcessLookupError, UnboundLocalError):
+            os.kill(started, 9)

@@ -15,8 +15,13 @@ import aws_cdk as cdk
 import jsii
 import pytest
 
-from stacks.validation_in_worker import PLUGIN_NAME, CloudFormationValidationInWorker, synthesized_stacks
-from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
+from stacks.validation_in_worker import (
+    PLUGIN_NAME,
+    CloudFormationValidationInWorker,
+    described_stacks,
+    synthesized_stacks,
+)
+from stacks.validation_worker import StackDescription, TemplateValidationError, TemplateValidationWorker
 from stacks.validation_worker_program import StacksContext, report_as_json
 from tests.conftest import REPO_ROOT
 
@@ -84,7 +89,7 @@ class _Recorder:
     """A plugin that records the stacks aws-cdk-lib hands it."""
 
     def __init__(self) -> None:
-        self.stacks: list[dict[str, Any]] = []
+        self.stacks: list[StackDescription] = []
 
     @property
     def name(self) -> str:
@@ -99,15 +104,7 @@ class _Recorder:
         return None
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        self.stacks = [
-            {
-                "stackConstructPath": stack.stack_construct_path,
-                "templatePath": stack.template_path,
-                "accountId": stack.account_id,
-                "region": stack.region,
-            }
-            for stack in context.stack_templates
-        ]
+        self.stacks = described_stacks(context)  # as the app's plugin hands them to the worker
         return cdk.PolicyValidationPluginReport(success=True, violations=[])
 
 
