@@ -37,7 +37,7 @@ def main() -> int:
     from config.loader import CONFIG_DIR  # noqa: PLC0415
     from stacks.kernel_affinity import colocated_with_jsii_kernel  # noqa: PLC0415
     from stacks.platform import DEFAULT_IMAGE_TAG, build_platform  # noqa: PLC0415
-    from stacks.validation_in_worker import CloudFormationValidationInWorker, prevalidation_by  # noqa: PLC0415
+    from stacks.validation_in_worker import ValidationInWorker  # noqa: PLC0415
 
     # The templates are validated by a worker beside the app (see stacks/validation_worker.py), with
     # aws-cdk-lib's own plugin; aws-cdk-lib's instance in the app is off (with CDK_VALIDATION=false
@@ -64,8 +64,7 @@ def main() -> int:
                 delivery=delivery,
                 image_tag=str(image_tag),
                 acknowledgements_file=Path(app.node.try_get_context("acknowledgements") or ACKNOWLEDGEMENTS_FILE),
-                validation_plugin=CloudFormationValidationInWorker(worker) if worker is not None else None,
-                on_stage_complete=prevalidation_by(worker) if worker is not None else None,
+                validation=ValidationInWorker(worker) if worker is not None else None,
             )
     except (ConfigError, AcknowledgementError, TemplateValidationError) as error:
         return _failed(error)

@@ -4,9 +4,10 @@ the delivery path, acknowledgements, rule packs."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import aws_cdk as cdk
 
@@ -36,6 +37,22 @@ _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 DELIVERY_STACK_ID = "Delivery"
 
 
+class TemplateValidation(Protocol):
+    """Template validation in place of aws-cdk-lib's in-kernel plugin (`stacks/validation_in_worker.py`)."""
+
+    def plugin(self) -> cdk.IPolicyValidationPlugin:
+        """Registered after the rule packs, where aws-cdk-lib runs its own."""
+        ...
+
+    def stage_built(self, stage: cdk.Stage) -> None:
+        """Each environment's stage, once built and acknowledged; nothing changes it afterwards."""
+        ...
+
+    def app_stack_synthesizer(self) -> cdk.IStackSynthesizer:
+        """The synthesizer of one app-level stack (a baseline, the delivery stack)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Platform:
     stages: tuple[EnvironmentStage, ...]
@@ -53,15 +70,12 @@ def build_platform(
     delivery: DeliveryConfig | None = None,
     image_tag: str = DEFAULT_IMAGE_TAG,
     acknowledgements_file: Path = ACKNOWLEDGEMENTS_FILE,
-    validation_plugin: cdk.IPolicyValidationPlugin | None = None,
-    on_stage_complete: Callable[[EnvironmentStage], None] | None = None,
+    validation: TemplateValidation | None = None,
 ) -> Platform:
     """Every environment's stage and, when all environments are built and `delivery` is given, the pipeline.
 
     A pipeline promotes through every environment in order, so `-c env=qa` builds no pipeline.
-    `validation_plugin`: the CloudFormation validation, in place of aws-cdk-lib's (stacks/validation_worker.py).
-    `on_stage_complete`: called with each environment's stage once it is built and acknowledged, before
-    the next is built; nothing changes the stage afterwards.
+    `validation`: the CloudFormation validation, in place of aws-cdk-lib's (stacks/validation_worker.py).
     """
     if not _IMAGE_TAG.match(image_tag):
         raise ConfigError(
@@ -84,11 +98,13 @@ def build_platform(
         )
         applied += apply_acknowledgements(stage, env, acknowledgements)
         built.append(stage)
-        if on_stage_complete is not None:
-            on_stage_complete(stage)
+        if validation is not None:
+            validation.stage_built(stage)
     stages = tuple(built)
     # App-level stacks, not part of any stage: an account's baseline outlives its environments.
-    baseline_stacks = tuple(BaselineStack(app, baseline=baseline) for baseline in baselines)
+    baseline_stacks = tuple(
+        BaselineStack(app, baseline=baseline, synthesizer=_app_stack_synthesizer(validation)) for baseline in baselines
+    )
     baseline_applied = tuple(
         ack
         for stack in baseline_stacks
@@ -105,6 +121,7 @@ def build_platform(
             env=_tooling_environment(delivery),
             description="Delivery: OIDC deploy roles, the pipeline with its scan stage, the findings gate",
             termination_protection=True,
+            synthesizer=_app_stack_synthesizer(validation),
         )
         cdk.Tags.of(delivery_stack).add("environment", "tooling")
         applied += apply_stack_acknowledgements(
@@ -113,7 +130,7 @@ def build_platform(
             acknowledgements,
             accounts={env.account for env in environments if env.account is not None},
         )
-    register_rule_packs(app, validation_plugin)
+    register_rule_packs(app, validation.plugin() if validation is not None else None)
     return Platform(
         stages=stages,
         acknowledgements=applied,
@@ -121,6 +138,11 @@ def build_platform(
         baseline_acknowledgements=baseline_applied,
         delivery=delivery_stack,
     )
+
+
+def _app_stack_synthesizer(validation: TemplateValidation | None) -> cdk.IStackSynthesizer | None:
+    # None: aws-cdk-lib's default.
+    return validation.app_stack_synthesizer() if validation is not None else None
 
 
 def _tooling_environment(delivery: DeliveryConfig) -> cdk.Environment | None:

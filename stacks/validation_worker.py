@@ -14,11 +14,15 @@ second Python process with its own jsii kernel (`validation_worker_program.py`).
   Pipelines does when the pipeline adds the stage; aws-cdk-lib refuses a later change to a
   synthesized stage), and hands its templates to the worker, which validates them on the other CPU
   while the app builds the next environment.
+- The app-level stacks (the baselines, the delivery stack) are not in a stage: their templates are
+  written by the app's synth, right before the rule packs run. Their synthesizer hands each to the
+  worker as soon as it is written (`PrevalidatingSynthesizer`), so it is validated while the rule
+  packs run.
 - At synth, `CloudFormationValidationInWorker` (`validation_in_worker.py`) stands where aws-cdk-lib
   would have put its own plugin: after the rule packs, with the same name, version and rule ids.
   The worker reuses the reports of the templates it has already validated (the file's content is
-  part of the key), validates the rest (the app-level stacks' templates), and returns the report
-  one call of the plugin over all of them returns.
+  part of the key), validates any other, and returns the report one call of the plugin over all of
+  them returns.
 
 aws-cdk-lib's own instance is switched off on the app (`builtin_cloud_formation_validation`).
 `cdk synth --no-validation` (`CDK_VALIDATION=false`) starts no worker, and aws-cdk-lib would then run

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 from stacks.validation_in_worker import (
     PLUGIN_NAME,
     CloudFormationValidationInWorker,
+    PrevalidatingSynthesizer,
     described_stacks,
     synthesized_stacks,
 )
@@ -123,6 +124,34 @@ def test_a_stage_is_described_as_aws_cdk_lib_describes_it_to_the_plugin(tmp_path
         (None, None),
         ("111111111111", "eu-central-1"),
     }
+
+
+def test_an_app_level_stack_is_handed_on_once_written_as_aws_cdk_lib_describes_it(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), builtin_cloud_formation_validation=False)
+    handed: list[tuple[StackDescription, bytes]] = []
+
+    def prevalidate(stacks: Sequence[StackDescription]) -> None:
+        handed.extend((stack, Path(str(stack["templatePath"])).read_bytes()) for stack in stacks)
+
+    cdk.Stack(app, "Agnostic", synthesizer=PrevalidatingSynthesizer(prevalidate))
+    pinned_env = cdk.Environment(account="111111111111", region="eu-central-1")
+    cdk.Stack(app, "Pinned", env=pinned_env, synthesizer=PrevalidatingSynthesizer(prevalidate))
+    recorder = _Recorder()
+    cdk.Validations.of(app).add_plugins(recorder)
+    app.synth()
+    # Handed on before the plugins ran, with the template as the plugins read it.
+    assert sorted((stack for stack, _ in handed), key=str) == sorted(recorder.stacks, key=str)
+    assert all(Path(str(stack["templatePath"])).read_bytes() == written for stack, written in handed)
+    environments = {(stack["accountId"], stack["region"]) for stack, _ in handed}
+    assert environments == {(None, None), ("111111111111", "eu-central-1")}
+
+
+def test_a_prevalidating_synthesizer_serves_one_stack() -> None:
+    app = cdk.App()
+    synthesizer = PrevalidatingSynthesizer(lambda stacks: None)
+    cdk.Stack(app, "First", synthesizer=synthesizer)
+    with pytest.raises(RuntimeError, match="can only be used for one Stack"):
+        cdk.Stack(app, "Second", synthesizer=synthesizer)
 
 
 def test_a_worker_that_exits_fails_naming_its_exit_code(tmp_path: Path) -> None:
