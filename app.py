@@ -17,6 +17,7 @@ from pathlib import Path
 
 # Before aws_cdk, whose import starts jsii's kernel: this module's exit handler must run after jsii's.
 from stacks.fast_exit import exit_after_jsii_stops
+from stacks.kernel_in_process import run_kernel_in_process
 from stacks.kernel_memory import count_engine_memory_in_heap_limit
 from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
 
@@ -26,8 +27,9 @@ APP_CONTEXT = {"aws:cdk:disable-creation-stack-traces": True}
 
 
 def main() -> int:
-    # Set before aws_cdk's import starts the kernel (see stacks/kernel_memory.py); the worker inherits it.
+    # Set before aws_cdk's import starts the kernel (see the modules); the worker inherits both.
     count_engine_memory_in_heap_limit()
+    run_kernel_in_process()
     import aws_cdk as cdk  # noqa: PLC0415
 
     from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError  # noqa: PLC0415

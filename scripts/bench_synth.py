@@ -19,18 +19,21 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 # The floor runs the way app.py runs: its kernel counts the validation engine's memory within the heap
-# limit (stacks/kernel_memory.py), it builds with this thread and jsii's on one CPU
-# (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It starts
-# no template validation worker (stacks/validation_worker.py): its one empty template leaves the worker
-# nothing to validate while it builds, so a worker could only add a process's start to the floor.
+# limit (stacks/kernel_memory.py) and runs without jsii's relay process (stacks/kernel_in_process.py),
+# it builds with this thread and jsii's on one CPU (stacks/kernel_affinity.py) and exits without
+# interpreter teardown (stacks/fast_exit.py). It starts no template validation worker
+# (stacks/validation_worker.py): its one empty template leaves the worker nothing to validate while
+# it builds, so a worker could only add a process's start to the floor.
 FLOOR_APP = f"""
 import sys
 
 sys.path.insert(0, {str(REPO_ROOT)!r})
 from stacks.fast_exit import exit_after_jsii_stops
+from stacks.kernel_in_process import run_kernel_in_process
 from stacks.kernel_memory import count_engine_memory_in_heap_limit
 
 count_engine_memory_in_heap_limit()
+run_kernel_in_process()
 
 import aws_cdk as cdk
 

@@ -1,12 +1,12 @@
 """Keep the app's thread and the jsii kernel's on one CPU while constructs are built.
 
-Every construct the app builds is a synchronous round trip from Python through jsii's two Node.js
-processes (the `jsii-runtime` host, which relays, and the kernel behind it) and back: four wake-ups
-per call, each handing the CPU to a process blocked on a pipe. When the wake-ups cross CPUs (on a
-virtual machine, an inter-processor interrupt to a vCPU that may be halted), a round trip takes
-about twice as long as when all three run on one CPU; only one of them ever runs at a time, so one
-CPU loses nothing. Only the three main threads are pinned: Node.js's garbage-collector and compiler
-threads, and jsii's reader of the kernel's stderr, stay free. Synthesis, where the kernel works
+Every construct the app builds is a synchronous round trip from Python to jsii's kernel and back:
+two wake-ups per call (four where jsii's own entry point relays between them, see
+`kernel_in_process.py`), each handing the CPU to a process blocked on a pipe. When the wake-ups
+cross CPUs (on a virtual machine, an inter-processor interrupt to a vCPU that may be halted), a
+round trip takes about twice as long as when all of them run on one CPU; only one of them ever runs
+at a time, so one CPU loses nothing. Only the main threads are pinned: Node.js's garbage-collector
+and compiler threads, and jsii's reader of the kernel's stderr, stay free. Synthesis, where the kernel works
 alone for seconds and those helper threads do real work, runs after the pins are lifted.
 
 Processes named in `leaving_out` (the template validation worker, `validation_worker.py`, and its
@@ -57,7 +57,7 @@ def _pin_to_current_cpu(
         return [], []
     try:
         cpu = _current_cpu()
-        children = _children()  # one reading of /proc for both sets
+        children = child_processes()  # one reading of /proc for both sets
         kept_off = {*leaving_out, *(pid for process in leaving_out for pid in descendants(process, children))}
         tasks = [0, *(pid for pid in descendants(os.getpid(), children) if pid not in kept_off)]  # 0: this thread
         previous = [(task, os.sched_getaffinity(task)) for task in tasks]
@@ -97,17 +97,17 @@ def _threads(processes: Collection[int]) -> list[int]:
 def descendants(pid: int, children: dict[int, list[int]] | None = None) -> list[int]:
     """The ids of `pid`'s child processes, their children, and so on (breadth first).
 
-    `children`: a reading of /proc by `_children`, to reuse; read afresh when not given.
+    `children`: a reading of /proc by `child_processes`, to reuse; read afresh when not given.
     """
     if children is None:
-        children = _children()
+        children = child_processes()
     found = list(children.get(pid, []))
     for child in found:  # extended while iterating: grandchildren follow children
         found.extend(children.get(child, []))
     return found
 
 
-def _children() -> dict[int, list[int]]:
+def child_processes() -> dict[int, list[int]]:
     """Every process's child processes, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir(_PROC):

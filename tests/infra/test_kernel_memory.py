@@ -12,6 +12,7 @@ import aws_cdk as cdk
 import pytest
 
 from stacks.kernel_affinity import descendants
+from stacks.kernel_in_process import ENTRY_POINT as KERNEL_ENTRY_POINT
 from stacks.kernel_memory import PRELOAD, count_engine_memory_in_heap_limit, node_options_with_preload
 
 ENGINE_PACKAGE = "package/node_modules/@aws/cloudformation-validate/"
@@ -87,10 +88,10 @@ def test_the_kernel_of_this_test_session_was_started_with_the_preload() -> None:
             environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        # jsii's runtime host and, its child, the kernel
-        if any(part.endswith((b"jsii-runtime.js", b"program.js")) for part in command):
+        # the kernel, run in-process by its entry point (stacks/kernel_in_process.py)
+        if str(KERNEL_ENTRY_POINT).encode() in command:
             environments.append(environment)
-    assert len(environments) == 2, "jsii's host and kernel are not both among this process's descendants"
+    assert environments, "jsii's kernel is not among this process's descendants"
     for environment in environments:
         (options,) = [entry for entry in environment if entry.startswith(b"NODE_OPTIONS=")]
         assert str(PRELOAD).encode() in options
