@@ -21,14 +21,48 @@ try {
   }
 }
 
+const { Readable, Writable } = require("stream");
 const readSync = fs.readSync;
 const writeSync = fs.writeSync;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+// All of `bytes` to `fd`, waiting while a full pipe refuses more (as the kernel writes its answers).
+function writeAll(fd, bytes) {
+  let written = 0;
+  let wait = 0;
+  while (written < bytes.length) {
+    try {
+      written += writeSync(fd, bytes, written);
+      wait = 0;
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error;
+      wait = Math.min(Math.max(2 * wait, 1), 10);
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
 
 // What the kernel's code prints goes to the host as jsii's entry point relays it: one JSON line on
 // stderr per chunk, {"stdout": base64} or {"stderr": base64}, which jsii's host decodes and prints.
-function relayed(stream, chunk, encoding) {
+function relay(stream, chunk, encoding) {
   const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, typeof encoding === "string" ? encoding : "utf8");
-  writeSync(2, `${JSON.stringify({ [stream]: bytes.toString("base64") })}\n`);
+  writeAll(2, Buffer.from(`${JSON.stringify({ [stream]: bytes.toString("base64") })}\n`));
+}
+
+// Node.js's own stdio streams are never created: they would make the host's pipes non-blocking, and
+// the kernel's synchronous reads of the channel would fail. Like jsii's own kernel, this one has no
+// input; its output is relayed.
+function relaying(stream) {
+  return new Writable({
+    write(chunk, encoding, callback) {
+      relay(stream, chunk, encoding);
+      callback();
+    },
+  });
+}
+const replacements = { stdin: Readable.from([]), stdout: relaying("stdout"), stderr: relaying("stderr") };
+for (const [name, replacement] of Object.entries(replacements)) {
+  Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => replacement });
 }
 
 fs.readSync = function readChannel(fd, ...rest) {
@@ -39,19 +73,11 @@ fs.writeSync = function writeChannel(fd, buffer, ...rest) {
   if (fd === 1 || fd === 2) {
     // Written straight to stdout or stderr (the kernel's own error lines): relayed like the streams.
     // Only the (buffer) and (string) forms occur for these descriptors.
-    relayed(fd === 1 ? "stdout" : "stderr", buffer);
+    relay(fd === 1 ? "stdout" : "stderr", buffer);
     return Buffer.isBuffer(buffer) ? buffer.length : Buffer.byteLength(String(buffer));
   }
   return writeSync.call(this, fd, buffer, ...rest);
 };
-for (const [name, stream] of [["stdout", process.stdout], ["stderr", process.stderr]]) {
-  stream.write = function write(chunk, encoding, callback) {
-    relayed(name, chunk, encoding);
-    const done = typeof encoding === "function" ? encoding : callback;
-    if (typeof done === "function") process.nextTick(done);
-    return true;
-  };
-}
 
 // jsii links each package it loads to its package cache when the kernel runs with
 // --preserve-symlinks (which its entry point passes its kernel), and copies every file otherwise.

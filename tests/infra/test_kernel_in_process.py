@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -19,9 +20,11 @@ from tests.conftest import REPO_ROOT
 # Stands in for jsii's kernel program: talks on the kernel's channel (descriptor 3) and prints.
 FAKE_KERNEL = """
 const fs = require("fs");
+process.stdin.on("data", () => {});  // code that reads stdin must not take the channel's requests
 console.log("to stdout");
 console.error("to stderr");
 fs.writeSync(2, "straight to descriptor 2\\n");
+console.error("x".repeat(300000));  // more than a pipe holds before the host reads it
 const buffer = Buffer.alloc(64);
 const read = fs.readSync(3, buffer, 0, buffer.length, null);
 fs.writeSync(3, "answer to " + buffer.subarray(0, read).toString());
@@ -32,18 +35,21 @@ def test_the_entry_point_puts_the_kernels_channel_on_stdin_and_stdout_and_relays
     program = tmp_path / "program.js"
     program.write_text(FAKE_KERNEL)
     env = {**os.environ, "JSII_KERNEL_PROGRAM": str(program)}
-    done = subprocess.run(
-        ["node", str(ENTRY_POINT)], input="request\n", env=env, capture_output=True, text=True, timeout=60, check=True
-    )
+    pipe = subprocess.PIPE
+    kernel = subprocess.Popen(["node", str(ENTRY_POINT)], stdin=pipe, stdout=pipe, stderr=pipe, env=env, text=True)
+    time.sleep(0.5)  # the request comes while the kernel waits for it, as jsii's host sends them
+    stdout, stderr = kernel.communicate("request\n", timeout=60)
+    assert kernel.returncode == 0, stderr
     # Only the channel's traffic on stdout: what jsii's host reads as answers.
-    assert done.stdout == "answer to request\n"
+    assert stdout == "answer to request\n"
     # Everything printed reaches stderr as jsii's own entry point relays it, one JSON line per chunk.
-    relayed = [json.loads(line) for line in done.stderr.splitlines()]
+    relayed = [json.loads(line) for line in stderr.splitlines()]
     decoded = [(stream, base64.b64decode(text).decode()) for line in relayed for stream, text in line.items()]
     assert decoded == [
         ("stdout", "to stdout\n"),
         ("stderr", "to stderr\n"),
         ("stderr", "straight to descriptor 2\n"),
+        ("stderr", "x" * 300000 + "\n"),
     ]
 
 
