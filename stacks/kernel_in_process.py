@@ -10,10 +10,11 @@ on one CPU as `kernel_affinity.py` runs them): about 0.4 s of every synth.
 `kernel_in_process.cjs` is the entry point instead (jsii's host starts the one named by
 `JSII_RUNTIME`). It runs jsii's own kernel program (`lib/program.js`, as embedded in the jsii
 package) in its process, points the kernel's channel at stdin and stdout, and relays what the
-kernel's code prints as jsii's entry point does. The kernel program is written once per version to
-a private cache folder, where every process started from this one finds it (the validation worker,
-test subprocesses), since the environment is inherited. `--preserve-symlinks`, which jsii's entry point passes its
-kernel, goes through NODE_OPTIONS.
+kernel's code prints as jsii's entry point does (Node.js's own stdio streams, which would make the
+pipes non-blocking under the kernel's synchronous reads, are never created). The kernel program is
+written once per version to a private cache folder, where every process started from this one finds
+it (the validation worker, test subprocesses), since the environment is inherited.
+`--preserve-symlinks`, which jsii's entry point passes its kernel, goes through NODE_OPTIONS.
 
 Set before aws_cdk is first imported (its import starts the kernel). Where the cache folder cannot
 be written, nothing is set and jsii runs as it ships: this only makes round trips faster.
