@@ -19,6 +19,7 @@ from pathlib import Path
 from stacks.fast_exit import exit_after_jsii_stops
 from stacks.kernel_in_process import run_kernel_in_process
 from stacks.kernel_memory import count_engine_memory_in_heap_limit
+from stacks.kernel_warmup import KernelWarmUp
 from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
 
 # No creation stack traces: in a Python app they hold only aws-cdk-lib's, jsii's and Node.js's frames
@@ -30,7 +31,11 @@ def main() -> int:
     # Set before aws_cdk's import starts the kernel (see the modules); the worker inherits both.
     count_engine_memory_in_heap_limit()
     run_kernel_in_process()
+    warm_up = KernelWarmUp.for_app(Path(__file__))
     import aws_cdk as cdk  # noqa: PLC0415
+
+    if warm_up is not None:
+        warm_up.import_host_modules()  # before any module of the app's calls into the kernel
 
     from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError  # noqa: PLC0415
     from compliance.rule_packs import refusals  # noqa: PLC0415
@@ -82,6 +87,8 @@ def main() -> int:
     if worker is not None and worker.failure is not None:
         # aws-cdk-lib reports a failed plugin as a report without findings; the synth must still fail.
         return _failed(worker.failure)
+    if warm_up is not None:
+        warm_up.record_host_modules()
     found = refusals(Path(assembly.directory))
     for refusal in found:
         print("\n".join(refusal.lines) + "\n", file=sys.stderr)

@@ -86,4 +86,9 @@ if ((process.env.NODE_OPTIONS || "").split(/\s+/).includes("--preserve-symlinks"
   process.execArgv.push("--preserve-symlinks");
 }
 
+// The app's kernel loads the modules its previous synth used while the app imports (kernel_warmup.py).
+if (process.env.JSII_KERNEL_MODULES) {
+  require("./kernel_warmup.cjs").warmUp(process.env.JSII_KERNEL_MODULES);
+}
+
 require(program);

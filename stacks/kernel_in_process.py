@@ -34,35 +34,36 @@ import jsii
 import jsii._embedded.jsii as embedded_runtime
 
 ENTRY_POINT = Path(__file__).resolve().with_name("kernel_in_process.cjs")
+KERNEL_PROGRAM_ENV = "JSII_KERNEL_PROGRAM"
 PRESERVE_SYMLINKS = "--preserve-symlinks"
 # jsii's kernel program and the worker script it starts from the program's folder.
 _KERNEL_FILES = ("lib/program.js", "lib/runtime-index-worker.js")
 
 
-def run_kernel_in_process(cache_root: Path | None = None) -> None:
+def run_kernel_in_process(root: Path | None = None) -> None:
     """Has the jsii kernel this process is about to start run in-process (see the module)."""
     if "aws_cdk" in sys.modules:
         raise RuntimeError("jsii's kernel has already started: set this before aws_cdk is first imported")
     try:
-        program = kernel_program(cache_root if cache_root is not None else _default_cache_root())
+        program = kernel_program(root if root is not None else cache_root())
     except (OSError, RuntimeError):  # RuntimeError: no home folder to put the cache in
         return
     os.environ["JSII_RUNTIME"] = str(ENTRY_POINT)
-    os.environ["JSII_KERNEL_PROGRAM"] = str(program)
+    os.environ[KERNEL_PROGRAM_ENV] = str(program)
     options = os.environ.get("NODE_OPTIONS", "")
     if PRESERVE_SYMLINKS not in options.split():
         os.environ["NODE_OPTIONS"] = f"{options} {PRESERVE_SYMLINKS}".strip()
 
 
-def kernel_program(cache_root: Path) -> Path:
-    """jsii's `lib/program.js`, with the files beside it, written once under `cache_root`."""
+def kernel_program(root: Path) -> Path:
+    """jsii's `lib/program.js`, with the files beside it, written once under `root`."""
     files = {name: _embedded(name) for name in _KERNEL_FILES}
     digest = hashlib.sha256(b"".join(files[name] for name in _KERNEL_FILES)).hexdigest()[:16]
-    folder = cache_root / f"{jsii.__version__}-{digest}"
+    folder = root / f"{jsii.__version__}-{digest}"
     if not folder.is_dir():
-        cache_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Written aside and renamed into place: a process never sees a partly written folder.
-        staging = Path(tempfile.mkdtemp(dir=cache_root, prefix=".staging-"))
+        staging = Path(tempfile.mkdtemp(dir=root, prefix=".staging-"))
         try:
             for name, content in files.items():
                 (staging / name).parent.mkdir(exist_ok=True)
@@ -81,6 +82,7 @@ def _embedded(name: str) -> bytes:
     return importlib.resources.files(embedded_runtime).joinpath(resource).read_bytes()
 
 
-def _default_cache_root() -> Path:
+def cache_root() -> Path:
+    """This user's folder for the kernel's files (`$XDG_CACHE_HOME` or `~/.cache`)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "jsii-kernel-in-process"
