@@ -7,13 +7,13 @@ const path = require("path");
 
 const LIBRARY = `${path.sep}node_modules${path.sep}aws-cdk-lib${path.sep}`;
 
-// The aws-cdk-lib modules the app's previous synth loaded, in the order it loaded them.
+// The aws-cdk-lib modules the app's previous synth loaded, in the order it loaded them; none when
+// there is no list to read (this only makes a synth faster, it must never stop one).
 function previouslyLoaded(file) {
   try {
     return fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
-  } catch (error) {
-    if (error.code === "ENOENT") return [];
-    throw error;
+  } catch {
+    return [];
   }
 }
 
@@ -56,8 +56,13 @@ function warmUp(modulesFile) {
       .filter((file) => file.startsWith(library) && (!early.has(file) || used.has(file)))
       .map((file) => file.slice(library.length));
     const staging = `${modulesFile}.${process.pid}`;
-    fs.writeFileSync(staging, `${loaded.join("\n")}\n`);
-    fs.renameSync(staging, modulesFile);
+    try {
+      fs.writeFileSync(staging, `${loaded.join("\n")}\n`);
+      fs.renameSync(staging, modulesFile);
+    } catch {
+      // Not recorded (the folder is gone or full): the next synth warms up with the older list.
+      fs.rmSync(staging, { force: true });
+    }
   });
 }
 

@@ -11,9 +11,9 @@ own modules calls into the kernel, so that the two run side by side.
 Both lists are the previous synth's, written anew by every synth: a module the warm-up loaded counts
 only if the synth then asks for it, so one the app no longer uses leaves the list at the next synth
 (until then it is only loaded early for nothing). Without lists (a first synth) nothing is loaded
-early. Only the app's kernel warms up: the template
-validation worker, started later, does not inherit the setting. Needs the kernel in-process
-(`kernel_in_process.py`), whose entry point does the kernel's part.
+early, and a list that cannot be read or written only costs the warm-up. Only the app's kernel warms
+up: the template validation worker, started later, does not inherit the setting. Needs the kernel
+in-process (`kernel_in_process.py`), whose entry point does the kernel's part.
 """
 
 from __future__ import annotations
@@ -62,15 +62,21 @@ class KernelWarmUp:
         Processes started from here on (the template validation worker) do not warm up.
         """
         os.environ.pop(MODULES_ENV, None)
-        with contextlib.suppress(FileNotFoundError):
-            for name in self._host_modules.read_text().split():
-                if name.startswith(_HOST_PACKAGE):
-                    with contextlib.suppress(ImportError):  # gone in this version of aws-cdk-lib
-                        importlib.import_module(name)
+        try:
+            names = self._host_modules.read_text().split()
+        except (OSError, ValueError):  # no list yet, or not one to trust: nothing imported early
+            return
+        for name in names:
+            if name.startswith(_HOST_PACKAGE):
+                with contextlib.suppress(ImportError):  # gone in this version of aws-cdk-lib
+                    importlib.import_module(name)
 
     def record_host_modules(self) -> None:
         """Records the aws-cdk-lib Python modules this synth imported, for the next."""
         names = sorted(name for name in sys.modules if name.startswith(_HOST_PACKAGE) and name.count(".") == 1)
         staging = self._host_modules.with_name(f"{self._host_modules.name}.{os.getpid()}")
-        staging.write_text("\n".join(names) + "\n")
-        os.replace(staging, self._host_modules)
+        try:
+            staging.write_text("\n".join(names) + "\n")
+            os.replace(staging, self._host_modules)
+        except OSError:  # not recorded: the next synth warms up with the older list
+            staging.unlink(missing_ok=True)

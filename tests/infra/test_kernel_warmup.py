@@ -65,6 +65,17 @@ def test_the_kernel_loads_the_listed_modules_once_the_library_is_loaded_and_reco
     assert list_file.read_text().split() == ["index.js", "lib/vpc.js"]
 
 
+def test_a_list_that_cannot_be_read_or_written_costs_only_the_warm_up(tmp_path: Path) -> None:
+    _library(tmp_path)
+    not_a_file = tmp_path / "kernel-modules.txt"
+    not_a_file.mkdir()
+    assert _kernel(not_a_file, tmp_path) == ["index.js", "lib/vpc.js"]  # and the kernel exited 0
+    warm_up = KernelWarmUp(tmp_path / "no such folder")
+    warm_up.import_host_modules()
+    warm_up.record_host_modules()
+    assert not (tmp_path / "no such folder").exists()
+
+
 def test_the_app_imports_the_listed_aws_cdk_lib_modules_and_records_its_own(tmp_path: Path) -> None:
     # In a fresh interpreter: this one's kernel has started, and its modules are imported already.
     script = (
