@@ -17,9 +17,7 @@ from pathlib import Path
 
 # Before aws_cdk, whose import starts jsii's kernel: this module's exit handler must run after jsii's.
 from stacks.fast_exit import exit_after_jsii_stops
-from stacks.kernel_in_process import run_kernel_in_process
-from stacks.kernel_memory import count_engine_memory_in_heap_limit
-from stacks.kernel_warmup import KernelWarmUp
+from stacks.kernel_setup import prepare_jsii_kernel
 from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
 
 # No creation stack traces: in a Python app they hold only aws-cdk-lib's, jsii's and Node.js's frames
@@ -28,10 +26,8 @@ APP_CONTEXT = {"aws:cdk:disable-creation-stack-traces": True}
 
 
 def main() -> int:
-    # Set before aws_cdk's import starts the kernel (see the modules); the worker inherits both.
-    count_engine_memory_in_heap_limit()
-    run_kernel_in_process()
-    warm_up = KernelWarmUp.for_app(Path(__file__))
+    # Set before aws_cdk's import starts the kernel (see stacks/kernel_setup.py); the worker inherits it.
+    warm_up = prepare_jsii_kernel(Path(__file__))
     import aws_cdk as cdk  # noqa: PLC0415
 
     if warm_up is not None:

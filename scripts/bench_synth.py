@@ -18,11 +18,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-# The floor runs the way app.py runs: its kernel counts the validation engine's memory within the heap
-# limit (stacks/kernel_memory.py), runs without jsii's relay process (stacks/kernel_in_process.py) and
-# loads the modules of its previous synth while it imports (stacks/kernel_warmup.py), it builds with
-# this thread and jsii's on one CPU (stacks/kernel_affinity.py) and exits without interpreter
-# teardown (stacks/fast_exit.py). It starts no template validation worker
+# The floor runs the way app.py runs: its kernel is set up the same way (stacks/kernel_setup.py: the
+# engine's memory setting, in-process, the warm-up), it builds with this thread and jsii's on one CPU
+# (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It
+# starts no template validation worker
 # (stacks/validation_worker.py): its one empty template leaves the worker nothing to validate while
 # it builds, so a worker could only add a process's start to the floor.
 FLOOR_APP = f"""
@@ -31,13 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, {str(REPO_ROOT)!r})
 from stacks.fast_exit import exit_after_jsii_stops
-from stacks.kernel_in_process import run_kernel_in_process
-from stacks.kernel_memory import count_engine_memory_in_heap_limit
-from stacks.kernel_warmup import KernelWarmUp
+from stacks.kernel_setup import prepare_jsii_kernel
 
-count_engine_memory_in_heap_limit()
-run_kernel_in_process()
-warm_up = KernelWarmUp.for_app(Path(__file__))
+warm_up = prepare_jsii_kernel(Path(__file__))
 
 import aws_cdk as cdk
 

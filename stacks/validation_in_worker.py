@@ -105,11 +105,12 @@ def synthesized_stacks(stage: cdk.Stage) -> list[StackDescription]:
 
 def written_stack(stack: cdk.Stack, outdir: str) -> StackDescription:
     """An app-level stack, its template written to `outdir`, as aws-cdk-lib will describe it to the plugin."""
+    account, region = stack.account, stack.region
     return {
         "stackConstructPath": stack.node.path,
         "templatePath": os.path.join(outdir, stack.template_file),
-        "accountId": None if cdk.Token.is_unresolved(stack.account) else stack.account,
-        "region": None if cdk.Token.is_unresolved(stack.region) else stack.region,
+        "accountId": None if cdk.Token.is_unresolved(account) else account,
+        "region": None if cdk.Token.is_unresolved(region) else region,
     }
 
 

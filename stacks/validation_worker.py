@@ -61,7 +61,8 @@ class TemplateValidationWorker:
     def start(cls, program: Path = PROGRAM) -> TemplateValidationWorker | None:
         """The worker, started; None when validation is off (`cdk synth --no-validation`).
 
-        It inherits this process's environment (NODE_OPTIONS for its kernel, `kernel_memory.py`).
+        It inherits this process's environment: its kernel is set up as the app's (`kernel_setup.py`),
+        without the warm-up, whose setting the app has dropped by then.
         """
         if os.environ.get("CDK_VALIDATION") == "false":  # the one value aws-cdk-lib honours
             return None

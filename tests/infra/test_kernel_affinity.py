@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def grandchild() -> Iterator[tuple[int, int]]:
-    """(child, grandchild) process ids: a Python process that starts a sleeping one, as jsii starts Node.js twice."""
+    """(child, grandchild) process ids: a Python process that starts a sleeping one, as the worker starts its kernel."""
     script = "import subprocess, time; p = subprocess.Popen(['sleep', '60']); print(p.pid, flush=True); time.sleep(60)"
     child = subprocess.Popen(
         [sys.executable, "-c", script],
