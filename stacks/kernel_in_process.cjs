@@ -86,6 +86,11 @@ if ((process.env.NODE_OPTIONS || "").split(/\s+/).includes("--preserve-symlinks"
   process.execArgv.push("--preserve-symlinks");
 }
 
+// Compiled code of the packages the kernel loads, kept for the next kernel (kernel_in_process.py).
+if (process.env.JSII_KERNEL_COMPILE_CACHE) {
+  require("./kernel_compile_cache.cjs").cacheCompiledCode(process.env.JSII_KERNEL_COMPILE_CACHE);
+}
+
 // The app's kernel loads the modules its previous synth used while the app imports (kernel_warmup.py).
 if (process.env.JSII_KERNEL_MODULES) {
   require("./kernel_warmup.cjs").warmUp(process.env.JSII_KERNEL_MODULES);

@@ -16,6 +16,14 @@ written once per version to a private cache folder, where every process started 
 it (the validation worker, test subprocesses), since the environment is inherited.
 `--preserve-symlinks`, which jsii's entry point passes its kernel, goes through NODE_OPTIONS.
 
+The kernel also keeps the code Node.js compiles for the packages it loads (`kernel_compile_cache.cjs`),
+in `compile-cache/` beside the program: Node.js's compile cache, in its portable mode (keyed by paths
+relative to the cache folder), enabled through a link inside the folder jsii links its packages into,
+which is new in every process. Loading a synth's 900 modules then takes about 0.6 s instead of 1.0 s.
+The entries are Node.js's own, checked against each file's contents before use, one per module path:
+a new version of a package replaces its entries. Node.js before 24.12 has no portable mode, and
+compiles as usual.
+
 Set before aws_cdk is first imported (its import starts the kernel). Where the cache folder cannot
 be written, nothing is set and jsii runs as it ships: this only makes round trips faster.
 """
@@ -35,6 +43,7 @@ import jsii._embedded.jsii as embedded_runtime
 
 ENTRY_POINT = Path(__file__).resolve().with_name("kernel_in_process.cjs")
 KERNEL_PROGRAM_ENV = "JSII_KERNEL_PROGRAM"
+COMPILE_CACHE_ENV = "JSII_KERNEL_COMPILE_CACHE"
 PRESERVE_SYMLINKS = "--preserve-symlinks"
 # jsii's kernel program and the worker script it starts from the program's folder.
 _KERNEL_FILES = ("lib/program.js", "lib/runtime-index-worker.js")
@@ -45,11 +54,13 @@ def run_kernel_in_process(root: Path | None = None) -> None:
     if "aws_cdk" in sys.modules:
         raise RuntimeError("jsii's kernel has already started: set this before aws_cdk is first imported")
     try:
-        program = kernel_program(root if root is not None else cache_root())
+        root = root if root is not None else cache_root()
+        program = kernel_program(root)
     except (OSError, RuntimeError):  # RuntimeError: no home folder to put the cache in
         return
     os.environ["JSII_RUNTIME"] = str(ENTRY_POINT)
     os.environ[KERNEL_PROGRAM_ENV] = str(program)
+    os.environ[COMPILE_CACHE_ENV] = str(root / "compile-cache")
     options = os.environ.get("NODE_OPTIONS", "")
     if PRESERVE_SYMLINKS not in options.split():
         os.environ["NODE_OPTIONS"] = f"{options} {PRESERVE_SYMLINKS}".strip()
