@@ -17,6 +17,7 @@ from pathlib import Path
 
 # Before aws_cdk, whose import starts jsii's kernel: this module's exit handler must run after jsii's.
 from stacks.fast_exit import exit_after_jsii_stops
+from stacks.imports_uncollected import imports_uncollected
 from stacks.kernel_setup import prepare_jsii_kernel
 from stacks.validation_worker import TemplateValidationError, TemplateValidationWorker
 
@@ -28,19 +29,20 @@ APP_CONTEXT = {"aws:cdk:disable-creation-stack-traces": True}
 def main() -> int:
     # Set before aws_cdk's import starts the kernel (see stacks/kernel_setup.py); the worker inherits it.
     warm_up = prepare_jsii_kernel(Path(__file__))
-    import aws_cdk as cdk  # noqa: PLC0415
+    with imports_uncollected():
+        import aws_cdk as cdk  # noqa: PLC0415
 
-    if warm_up is not None:
-        warm_up.import_host_modules()  # before any module of the app's calls into the kernel
+        if warm_up is not None:
+            warm_up.import_host_modules()  # before any module of the app's calls into the kernel
 
-    from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError  # noqa: PLC0415
-    from compliance.rule_packs import refusals  # noqa: PLC0415
-    from config import ConfigError, load_delivery, load_environments  # noqa: PLC0415
-    from config.baselines import load_baselines  # noqa: PLC0415
-    from config.loader import CONFIG_DIR  # noqa: PLC0415
-    from stacks.kernel_affinity import colocated_with_jsii_kernel  # noqa: PLC0415
-    from stacks.platform import DEFAULT_IMAGE_TAG, build_platform  # noqa: PLC0415
-    from stacks.validation_in_worker import ValidationInWorker  # noqa: PLC0415
+        from compliance.acknowledgements import ACKNOWLEDGEMENTS_FILE, AcknowledgementError  # noqa: PLC0415
+        from compliance.rule_packs import refusals  # noqa: PLC0415
+        from config import ConfigError, load_delivery, load_environments  # noqa: PLC0415
+        from config.baselines import load_baselines  # noqa: PLC0415
+        from config.loader import CONFIG_DIR  # noqa: PLC0415
+        from stacks.kernel_affinity import colocated_with_jsii_kernel  # noqa: PLC0415
+        from stacks.platform import DEFAULT_IMAGE_TAG, build_platform  # noqa: PLC0415
+        from stacks.validation_in_worker import ValidationInWorker  # noqa: PLC0415
 
     # The templates are validated by a worker beside the app (see stacks/validation_worker.py), with
     # aws-cdk-lib's own plugin; aws-cdk-lib's instance in the app is off (with CDK_VALIDATION=false

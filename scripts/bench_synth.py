@@ -19,7 +19,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 # The floor runs the way app.py runs: its kernel is set up the same way (stacks/kernel_setup.py: the
-# engine's memory setting, in-process, the warm-up), it builds with this thread and jsii's on one CPU
+# engine's memory setting, in-process, the warm-up), it imports without cyclic garbage collection
+# (stacks/imports_uncollected.py), it builds with this thread and jsii's on one CPU
 # (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It
 # starts no template validation worker
 # (stacks/validation_worker.py): its one empty template leaves the worker nothing to validate while
@@ -30,16 +31,18 @@ from pathlib import Path
 
 sys.path.insert(0, {str(REPO_ROOT)!r})
 from stacks.fast_exit import exit_after_jsii_stops
+from stacks.imports_uncollected import imports_uncollected
 from stacks.kernel_setup import prepare_jsii_kernel
 
 warm_up = prepare_jsii_kernel(Path(__file__))
 
-import aws_cdk as cdk
+with imports_uncollected():
+    import aws_cdk as cdk
 
-if warm_up is not None:
-    warm_up.import_host_modules()
+    if warm_up is not None:
+        warm_up.import_host_modules()
 
-from stacks.kernel_affinity import colocated_with_jsii_kernel
+    from stacks.kernel_affinity import colocated_with_jsii_kernel
 
 app = cdk.App()
 with colocated_with_jsii_kernel():
