@@ -86,6 +86,9 @@ if ((process.env.NODE_OPTIONS || "").split(/\s+/).includes("--preserve-symlinks"
   process.execArgv.push("--preserve-symlinks");
 }
 
+// Where a package name leads from a folder, worked out once (kernel_in_process.py).
+require("./kernel_module_resolution.cjs").rememberPackageResolution();
+
 // Compiled code of the packages the kernel loads, kept for the next kernel (kernel_in_process.py).
 if (process.env.JSII_KERNEL_COMPILE_CACHE) {
   require("./kernel_compile_cache.cjs").cacheCompiledCode(process.env.JSII_KERNEL_COMPILE_CACHE);

@@ -16,16 +16,23 @@ written once per version to a private cache folder, where every process started 
 it (the validation worker, test subprocesses), since the environment is inherited.
 `--preserve-symlinks`, which jsii's entry point passes its kernel, goes through NODE_OPTIONS.
 
+Where a package name leads from a folder is worked out once per kernel
+(`kernel_module_resolution.cjs`): Node.js remembers it, except when the package's "exports" map gave
+the answer, which it works out again for every require. aws-cdk-lib's map has hundreds of entries,
+and each of cdk-nag's rule files requires aws-cdk-lib's modules by name: loading cdk-nag took 220
+to 340 ms, and 110 to 140 ms with the answers remembered.
+
 The kernel also keeps the code Node.js compiles for the packages it loads (`kernel_compile_cache.cjs`),
 in `compile-cache/` beside the program: Node.js's compile cache, in its portable mode (keyed by paths
 relative to the cache folder), enabled through a link inside the folder jsii links its packages into,
-which is new in every process. Loading a synth's 900 modules then takes about 0.6 s instead of 1.0 s.
+which is new in every process. The warm-up's 656 modules (`kernel_warmup.py`) then load in about
+0.6 s instead of 1.0 s.
 The entries are Node.js's own, checked against each file's contents before use, one per module path:
 a new version of a package replaces its entries. Node.js before 24.12 has no portable mode, and
 compiles as usual.
 
 Set before aws_cdk is first imported (its import starts the kernel). Where the cache folder cannot
-be written, nothing is set and jsii runs as it ships: this only makes round trips faster.
+be written, nothing is set and jsii runs as it ships: this only makes the kernel faster.
 """
 
 from __future__ import annotations
