@@ -6,9 +6,12 @@ the hooks that hand the worker each template as soon as it is written.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -21,6 +24,9 @@ PLUGIN_NAME = "CloudFormation Validate"
 # cx-api's UNKNOWN_ACCOUNT and UNKNOWN_REGION (not exported to Python): an environment-agnostic stack's.
 UNKNOWN_ACCOUNT = "unknown-account"
 UNKNOWN_REGION = "unknown-region"
+# A stack in a cloud assembly manifest, and its environment as cx-api parses it.
+STACK_ARTIFACT = "aws:cloudformation:stack"
+_ENVIRONMENT = re.compile(r"aws://([^/]+)/([^/]+)")
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
@@ -43,7 +49,10 @@ class CloudFormationValidationInWorker:
         return self._worker.rule_ids
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        report = self._worker.validate(described_stacks(context))
+        # Every template was handed on as built, described as aws-cdk-lib describes it here: one round
+        # trip for the paths, where reading the descriptions takes four per stack (178 for the app).
+        stacks = self._worker.handed_on(context.template_paths)
+        report = self._worker.validate(stacks if stacks is not None else described_stacks(context))
         return cdk.PolicyValidationPluginReport(
             success=report["success"],
             violations=[_violation(violation) for violation in report["violations"]],
@@ -87,17 +96,30 @@ def _violation(violation: dict[str, Any]) -> cdk.PolicyViolation:
 def synthesized_stacks(stage: cdk.Stage) -> list[StackDescription]:
     """The stage's stacks as aws-cdk-lib will describe them to the plugin, the stage synthesized for it.
 
-    Synthesized as CDK Pipelines synthesizes a stage it deploys; the app's synth reuses it.
+    Synthesized as CDK Pipelines synthesizes a stage it deploys; the app's synth reuses it. Read from
+    the stage's cloud assembly manifest, as aws-cdk-lib reads it (cx-api's CloudFormationStackArtifact:
+    the hierarchical id is the display name, else the artifact's id; the template's full path is the
+    template file in the assembly's folder; the environment is `aws://account/region`): two round trips
+    where reading each stack's properties took six per stack.
     """
+    directory = stage.synth(validate_on_synthesis=True).directory
+    manifest = json.loads(Path(directory, "manifest.json").read_text())
     stacks: list[StackDescription] = []
-    for stack in stage.synth(validate_on_synthesis=True).stacks:
-        environment = stack.environment
+    for artifact_id, artifact in manifest["artifacts"].items():
+        if artifact["type"] != STACK_ARTIFACT:
+            continue
+        environment = _ENVIRONMENT.fullmatch(artifact["environment"])
+        if environment is None:
+            raise ValueError(
+                f"stack {artifact_id}: environment {artifact['environment']!r} is not aws://ACCOUNT/REGION"
+            )
+        account, region = environment.groups()
         stacks.append(
             {
-                "stackConstructPath": stack.hierarchical_id,
-                "templatePath": stack.template_full_path,
-                "accountId": environment.account if environment.account != UNKNOWN_ACCOUNT else None,
-                "region": environment.region if environment.region != UNKNOWN_REGION else None,
+                "stackConstructPath": artifact.get("displayName", artifact_id),
+                "templatePath": os.path.normpath(os.path.join(directory, artifact["properties"]["templateFile"])),
+                "accountId": account if account != UNKNOWN_ACCOUNT else None,
+                "region": region if region != UNKNOWN_REGION else None,
             }
         )
     return stacks

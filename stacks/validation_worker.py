@@ -54,6 +54,8 @@ class TemplateValidationWorker:
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self._process = process
         self._greeting: dict[str, Any] | None = None
+        # Each stack handed on so far, by its template's path.
+        self._handed_on: dict[str, StackDescription] = {}
         # The first error, kept: aws-cdk-lib may swallow what a plugin raises, and the app must not.
         self.failure: TemplateValidationError | None = None
 
@@ -85,7 +87,15 @@ class TemplateValidationWorker:
 
     def prevalidate(self, stacks: Sequence[StackDescription]) -> None:
         """Has the worker validate these stacks' templates now, for a later `validate` to reuse."""
+        self._handed_on.update((str(stack["templatePath"]), stack) for stack in stacks)
         self._send({"prevalidate": list(stacks)})
+
+    def handed_on(self, template_paths: Sequence[str]) -> list[StackDescription] | None:
+        """The stacks of these templates as `prevalidate` was handed them; None if one was not."""
+        try:
+            return [self._handed_on[path] for path in template_paths]
+        except KeyError:
+            return None
 
     def validate(self, stacks: Sequence[StackDescription]) -> dict[str, Any]:
         """The plugin's report over `stacks`, as one call of the plugin returns it."""

@@ -19,6 +19,7 @@ from stacks.validation_in_worker import (
     PLUGIN_NAME,
     CloudFormationValidationInWorker,
     PrevalidatingSynthesizer,
+    ValidationInWorker,
     described_stacks,
     synthesized_stacks,
 )
@@ -144,6 +145,37 @@ def test_an_app_level_stack_is_handed_on_once_written_as_aws_cdk_lib_describes_i
     assert all(Path(str(stack["templatePath"])).read_bytes() == written for stack, written in handed)
     environments = {(stack["accountId"], stack["region"]) for stack, _ in handed}
     assert environments == {(None, None), ("111111111111", "eu-central-1")}
+
+
+def test_the_worker_gives_back_each_template_as_it_was_handed_on(
+    worker: TemplateValidationWorker, tmp_path: Path
+) -> None:
+    first, second = _stacks(tmp_path, ["first", "second"])
+    worker.prevalidate([first, second])
+    paths = [str(first["templatePath"]), str(second["templatePath"]), str(first["templatePath"])]
+    assert worker.handed_on(paths) == [first, second, first]
+    assert worker.handed_on([*paths, str(tmp_path / "never-handed-on.template.json")]) is None
+
+
+def test_the_app_hands_the_worker_its_stacks_as_aws_cdk_lib_describes_them_to_the_plugin(
+    worker: TemplateValidationWorker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The plugin sends the worker the descriptions of the templates it was handed while they were built.
+    validated: list[Sequence[StackDescription]] = []
+    validate = worker.validate
+    monkeypatch.setattr(worker, "validate", lambda stacks: validated.append(stacks) or validate(stacks))
+    hooks = ValidationInWorker(worker)
+    app = cdk.App(outdir=str(tmp_path), builtin_cloud_formation_validation=False)
+    stage = cdk.Stage(app, "Qa")
+    cdk.Stack(stage, "Agnostic")
+    cdk.Stack(stage, "Pinned", env=cdk.Environment(account="111111111111", region="eu-central-1"))
+    hooks.stage_built(stage)
+    cdk.Stack(app, "Baseline", synthesizer=hooks.app_stack_synthesizer())
+    recorder = _Recorder()
+    cdk.Validations.of(app).add_plugins(recorder, hooks.plugin())
+    app.synth()
+    assert validated == [recorder.stacks]
+    assert len(recorder.stacks) >= 3
 
 
 def test_a_prevalidating_synthesizer_serves_one_stack() -> None:
