@@ -246,6 +246,8 @@ class _ConstructPaths:
         # Pattern prefix already walked ("" is the root) -> its matches as (path, construct).
         self._resolved: dict[str, list[tuple[str, IConstruct]]] = {"": [("", root)]}
         self._nodes: dict[str, Node] = {}
+        # Path -> its children as (path, construct), for patterns with a wildcard below it.
+        self._children: dict[str, list[tuple[str, IConstruct]]] = {}
 
     def find(self, pattern: str) -> list[tuple[str, IConstruct]]:
         """The constructs whose path relative to the root matches `pattern`."""
@@ -258,21 +260,31 @@ class _ConstructPaths:
             found: list[tuple[str, IConstruct]] = []
             for path, construct in self._resolved["/".join(segments[: depth - 1])]:
                 parent = f"{path}/" if path else ""
-                node = self._node(path, construct)
                 if any(glob in segment for glob in "*?["):
-                    for child in node.children:
-                        child_node = child.node
-                        child_id = child_node.id
-                        if fnmatch.fnmatchcase(child_id, segment):
-                            child_path = parent + child_id
-                            found.append((child_path, child))
-                            self._nodes[child_path] = child_node
+                    found.extend(
+                        (child_path, child)
+                        for child_path, child in self._listed(path, construct)
+                        if fnmatch.fnmatchcase(child_path.rsplit("/", 1)[-1], segment)
+                    )
                 else:
-                    named = node.try_find_child(segment)
+                    named = self._node(path, construct).try_find_child(segment)
                     if named is not None:
                         found.append((parent + segment, named))
             self._resolved[prefix] = found
         return self._resolved[pattern]
+
+    def _listed(self, path: str, construct: IConstruct) -> list[tuple[str, IConstruct]]:
+        # Listed once, however many patterns have a wildcard below the same construct.
+        children = self._children.get(path)
+        if children is None:
+            parent = f"{path}/" if path else ""
+            children = self._children[path] = []
+            for child in self._node(path, construct).children:
+                child_node = child.node
+                child_path = parent + child_node.id
+                children.append((child_path, child))
+                self._nodes[child_path] = child_node
+        return children
 
     def _node(self, path: str, construct: IConstruct) -> Node:
         node = self._nodes.get(path)

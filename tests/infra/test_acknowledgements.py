@@ -231,3 +231,38 @@ reason = "stands in for a finding that exists only while ECS Exec is on"
         sns.Topic(cdk.Stack(stage, "Service"), "Topic")
         # Off: not applied, and not refused as stale either; on: applied to the one construct.
         assert len(apply_acknowledgements(stage, env, load_acknowledgements(path))) == expected
+
+
+def test_wildcard_entries_under_one_construct_each_match_their_own_children(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    from compliance.acknowledgements import Scope, apply_stack_acknowledgements
+
+    path = write(
+        tmp_path,
+        """
+[[acknowledgement]]
+scope = "baseline"
+path = "Roles/*DriftPolicy/Resource"
+findings = ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+reason = "drift detection reads every resource type; describe calls support no resource level permissions"
+
+[[acknowledgement]]
+scope = "baseline"
+path = "Roles/*DriftReadPolicy*/Resource"
+findings = ["AwsSolutions::AwsSolutions-IAM5[Action::ec2:Describe*]"]
+reason = "drift detection reads every resource type; describe calls support no resource level permissions"
+""",
+    )
+    app = cdk.App()
+    stack = cdk.Stack(app, "Baseline")
+    roles = cdk.Resource(stack, "Roles")
+    for name in ("DevDriftPolicy", "QaDriftPolicy", "DevDriftReadPolicy1", "DevDriftReadPolicy2", "Other"):
+        cdk.CfnResource(cdk.Resource(roles, name), "Resource", type="AWS::IAM::ManagedPolicy")
+    applied = apply_stack_acknowledgements(stack, Scope.BASELINE, load_acknowledgements(path))
+    assert sorted((a.construct_path, a.finding) for a in applied) == [
+        ("Roles/DevDriftPolicy/Resource", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
+        ("Roles/DevDriftReadPolicy1/Resource", "AwsSolutions::AwsSolutions-IAM5[Action::ec2:Describe*]"),
+        ("Roles/DevDriftReadPolicy2/Resource", "AwsSolutions::AwsSolutions-IAM5[Action::ec2:Describe*]"),
+        ("Roles/QaDriftPolicy/Resource", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
+    ]
