@@ -21,10 +21,9 @@ CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 # The floor runs the way app.py runs: its kernel is set up the same way (stacks/kernel_setup.py: the
 # engine's memory setting, in-process, the warm-up), it imports without cyclic garbage collection
 # (stacks/imports_uncollected.py), it builds with this thread and jsii's on one CPU
-# (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It
-# starts no template validation worker
-# (stacks/validation_worker.py): its one empty template leaves the worker nothing to validate while
-# it builds, so a worker could only add a process's start to the floor.
+# (stacks/kernel_affinity.py) and exits without interpreter teardown (stacks/fast_exit.py). It starts
+# no template validation worker (stacks/validation_worker.py): its one empty template leaves the worker
+# nothing to validate while it builds, so a worker could only add a process's start to the floor.
 FLOOR_APP = f"""
 import sys
 from pathlib import Path

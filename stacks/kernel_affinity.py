@@ -6,8 +6,8 @@ two wake-ups per call (four where jsii's own entry point relays between them, se
 cross CPUs (on a virtual machine, an inter-processor interrupt to a vCPU that may be halted), a
 round trip takes about twice as long as when all of them run on one CPU; only one of them ever runs
 at a time, so one CPU loses nothing. Only the main threads are pinned: Node.js's garbage-collector
-and compiler threads, and jsii's reader of the kernel's stderr, stay free. Synthesis, where the kernel works
-alone for seconds and those helper threads do real work, runs after the pins are lifted.
+and compiler threads, and jsii's reader of the kernel's stderr, stay free. Synthesis, where the
+kernel works alone for seconds and those helper threads do real work, runs after the pins are lifted.
 
 Processes named in `leaving_out` (the template validation worker, `validation_worker.py`, and its
 own jsii processes) are not pinned there: all their threads are kept off that CPU instead, so that

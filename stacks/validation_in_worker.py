@@ -117,7 +117,7 @@ def synthesized_stacks(stage: cdk.Stage) -> list[StackDescription]:
         stacks.append(
             {
                 "stackConstructPath": artifact.get("displayName", artifact_id),
-                "templatePath": os.path.normpath(os.path.join(directory, artifact["properties"]["templateFile"])),
+                "templatePath": _template_full_path(directory, artifact["properties"]["templateFile"]),
                 "accountId": account if account != UNKNOWN_ACCOUNT else None,
                 "region": region if region != UNKNOWN_REGION else None,
             }
@@ -130,10 +130,15 @@ def written_stack(stack: cdk.Stack, outdir: str) -> StackDescription:
     account, region = stack.account, stack.region
     return {
         "stackConstructPath": stack.node.path,
-        "templatePath": os.path.join(outdir, stack.template_file),
+        "templatePath": _template_full_path(outdir, stack.template_file),
         "accountId": None if cdk.Token.is_unresolved(account) else account,
         "region": None if cdk.Token.is_unresolved(region) else region,
     }
+
+
+def _template_full_path(directory: str, template_file: str) -> str:
+    # As cx-api's templateFullPath: Node.js's path.join, which normalizes; the plugin sees these paths.
+    return os.path.normpath(os.path.join(directory, template_file))
 
 
 class PrevalidatingSynthesizer(cdk.DefaultStackSynthesizer):
